@@ -1,0 +1,54 @@
+"""Run-time settings read from the environment.
+
+Quick mode (``MCGAN_QUICK=1``, set by CI) shrinks step and sample counts so that every chapter runs
+in a few minutes on two CPU cores, while still showing the chapter's point. Read it through
+:func:`quick_mode` at call time, never at import time, so a notebook can flip it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+QUICK_ENV_VAR = "MCGAN_QUICK"
+
+
+def quick_mode() -> bool:
+    """True when ``MCGAN_QUICK`` is set to 1/true/yes (case-insensitive)."""
+    return os.environ.get(QUICK_ENV_VAR, "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def choose(full, quick):
+    """Return ``quick`` in quick mode, ``full`` otherwise (for step counts, seeds, sample sizes)."""
+    return quick if quick_mode() else full
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """``"auto"`` (or None) gives CUDA when available, else the CPU; anything else is passed to torch."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but no CUDA GPU is available; use 'cpu' or 'auto'")
+    return resolved
+
+
+def describe_environment() -> dict:
+    """Versions, device and quick mode, as printed by chapter 00."""
+    import matplotlib
+    import numpy
+
+    from mcgan_lib import __version__
+
+    return {
+        "mcgan_lib": __version__,
+        "torch": torch.__version__.split("+")[0],
+        "numpy": numpy.__version__,
+        "matplotlib": matplotlib.__version__,
+        "device": str(resolve_device("auto")),
+        "quick_mode": quick_mode(),
+    }

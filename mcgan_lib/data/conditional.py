@@ -1,0 +1,67 @@
+"""A conditional toy whose p(y | x) is multimodal: the test bed of conditional mode collapse.
+
+The condition ``x`` is uniform on [-1, 1] (``condition_dim = 1``); the target ``y`` is 1D. Given x,
+y comes from one of ``n_branches`` curves ``f_k(x) = offset_k + amplitude * sin(pi x)`` with equal
+probability, plus Gaussian noise of ``std``. A regression loss (ℓ2) predicts the average of the
+branches, a point no sample ever lies on; a conditional GAN that ignores its noise produces one
+branch per x. MR-GAN (Lee et al. 2019, Sec. 4.4) and MSGAN (Mao et al. 2019) use exactly this
+failure as their motivation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from mcgan_lib.data.base import Batch, DataSource
+from mcgan_lib.validation import check_float, check_int
+
+
+class BranchingConditional(DataSource):
+    """p(y | x) = (1/K) sum_k N(y; offset_k + amplitude*sin(pi x), std^2), x ~ U[-1, 1]."""
+
+    condition_dim = 1
+
+    def __init__(self, n_branches: int = 2, spacing: float = 2.0, amplitude: float = 0.5, std: float = 0.05):
+        self.n_branches = check_int("n_branches", n_branches, minimum=1)
+        self.spacing = check_float("spacing", spacing, minimum=0.0, strict_minimum=True)
+        self.amplitude = check_float("amplitude", amplitude)
+        self.std = check_float("std", std, minimum=0.0, strict_minimum=True)
+        self.offsets = (torch.arange(self.n_branches, dtype=torch.float32) - (self.n_branches - 1) / 2) * self.spacing
+        self.data_shape = (1,)
+        self.name = f"branching{self.n_branches}"
+
+    def branch_means(self, x: torch.Tensor) -> torch.Tensor:
+        """The K branch centers at each condition: x (N, 1) -> (N, K)."""
+        return self.offsets.to(x.device) + self.amplitude * torch.sin(math.pi * x)
+
+    def true_mean(self, x: torch.Tensor) -> torch.Tensor:
+        """E[y | x] (N, 1): what an ℓ2 regression converges to."""
+        return self.branch_means(x).mean(dim=1, keepdim=True)
+
+    def true_variance(self, x: torch.Tensor) -> torch.Tensor:
+        """Var[y | x] (N, 1): the spread of the branches plus the noise."""
+        return self.branch_means(x).var(dim=1, unbiased=False, keepdim=True) + self.std**2
+
+    def sample_conditions(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        n = check_int("n", n, minimum=1)
+        device = generator.device if generator is not None else "cpu"
+        return torch.rand(n, 1, generator=generator, device=device) * 2 - 1
+
+    def sample_given(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """One y for each condition in x (N, 1)."""
+        device = x.device
+        branch = torch.randint(self.n_branches, (x.shape[0],), generator=generator, device=device)
+        noise = torch.randn(x.shape[0], 1, generator=generator, device=device)
+        return self.branch_means(x).gather(1, branch[:, None]) + self.std * noise
+
+    def sample_batch(self, n: int, generator: torch.Generator | None = None) -> Batch:
+        x = self.sample_conditions(n, generator)
+        return Batch(real=self.sample_given(x, generator), condition=x)
+
+    def spec(self) -> dict:
+        return {
+            **super().spec(), "name": self.name, "n_branches": self.n_branches, "spacing": self.spacing,
+            "amplitude": self.amplitude, "std": self.std,
+        }

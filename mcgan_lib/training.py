@@ -1,0 +1,491 @@
+"""The one training loop of the library, used by every chapter, regularizer and task.
+
+- Seeded and deterministic on the CPU: all randomness (data, latents) comes from one
+  ``torch.Generator`` owned by the trainer, and network initialisation is seeded by the nets.
+- ``d_steps`` discriminator steps per generator step; Adam or AMSGrad; optional weight decay and
+  gradient-norm clipping.
+- A regularizer plugs in through :class:`mcgan_lib.regularizers.Regularizer`; the plain GAN has none.
+- Callbacks (live plots, metrics every N steps, snapshots) and a history of losses and metrics.
+- Atomic checkpoints that :meth:`Trainer.resume` continues from exactly (same RNG state, same next step).
+- A non-finite loss stops training with :class:`TrainingDivergedError` naming the step; no update and no
+  checkpoint is written after it, so the last good checkpoint stays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from mcgan_lib.checkpoint import (
+    CHECKPOINT_NAME,
+    CheckpointError,
+    describe_differences,
+    load_checkpoint,
+    save_checkpoint,
+)
+from mcgan_lib.config import resolve_device
+from mcgan_lib.data.base import Batch, DataSource
+from mcgan_lib.losses import GAN_LOSSES, discriminator_loss, generator_loss
+from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, NoRegularizer, Regularizer
+from mcgan_lib.validation import check_choice, check_float, check_int
+
+OPTIMIZERS = ("adam", "amsgrad")
+
+
+class TrainingDivergedError(RuntimeError):
+    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run (all primitive values, stored in checkpoints).
+
+    ``steps`` counts generator steps; each is preceded by ``d_steps`` discriminator steps.
+    ``grad_clip`` is a max gradient norm per network (None: no clipping). ``log_every`` sets how often
+    losses enter the history; ``checkpoint_every`` how often a checkpoint is written (0: only at the end),
+    when the trainer has a ``checkpoint_dir``.
+    """
+
+    steps: int = 5000
+    batch_size: int = 256
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    betas: tuple[float, float] = (0.5, 0.999)
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    grad_clip: float | None = None
+    d_steps: int = 1
+    gan_loss: str = "non_saturating"
+    seed: int = 0
+    device: str = "cpu"
+    log_every: int = 10
+    checkpoint_every: int = 0
+
+    # Settings that may change between a checkpoint and its resumption without changing the run.
+    RESUMABLE_CHANGES = ("steps", "device", "log_every", "checkpoint_every")
+
+    def __post_init__(self):
+        check_int("steps", self.steps, minimum=0)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_float("lr_g", self.lr_g, minimum=0.0, strict_minimum=True)
+        check_float("lr_d", self.lr_d, minimum=0.0, strict_minimum=True)
+        if len(self.betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {self.betas!r}")
+        for i, beta in enumerate(self.betas):
+            check_float(f"betas[{i}]", beta, minimum=0.0, maximum=0.999999)
+        self.betas = tuple(float(b) for b in self.betas)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_float("weight_decay", self.weight_decay, minimum=0.0)
+        if self.grad_clip is not None:
+            check_float("grad_clip", self.grad_clip, minimum=0.0, strict_minimum=True)
+        check_int("d_steps", self.d_steps, minimum=1)
+        check_choice("gan_loss", self.gan_loss, GAN_LOSSES)
+        check_int("seed", self.seed, minimum=0)
+        check_int("log_every", self.log_every, minimum=1)
+        check_int("checkpoint_every", self.checkpoint_every, minimum=0)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["betas"] = list(self.betas)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown TrainConfig settings {sorted(unknown)}; allowed: {sorted(known)}")
+        data = dict(data)
+        if "betas" in data:
+            data["betas"] = tuple(data["betas"])
+        return cls(**data)
+
+
+class History:
+    """Scalars recorded during training, grouped (``"loss"``, ``"eval"``, ...), each a dict of lists."""
+
+    def __init__(self, groups: dict | None = None):
+        self.groups: dict[str, dict[str, list]] = groups or {}
+
+    def record(self, group: str, step: int, **values) -> None:
+        table = self.groups.setdefault(group, {"step": []})
+        table["step"].append(int(step))
+        n = len(table["step"])
+        for key, value in values.items():
+            column = table.setdefault(key, [math.nan] * (n - 1))
+            column.append(float(value))
+        for key, column in table.items():  # keep columns aligned when a value is absent this time
+            if len(column) < n:
+                column.append(math.nan)
+
+    def __getitem__(self, group: str) -> dict[str, list]:
+        return self.groups[group]
+
+    def __contains__(self, group: str) -> bool:
+        return group in self.groups
+
+    def last(self, group: str) -> dict[str, float]:
+        table = self.groups[group]
+        return {key: column[-1] for key, column in table.items()}
+
+    def to_frame(self, group: str):
+        import pandas as pd
+
+        return pd.DataFrame(self.groups.get(group, {"step": []}))
+
+    def state_dict(self) -> dict:
+        return {group: {k: list(v) for k, v in table.items()} for group, table in self.groups.items()}
+
+
+class Callback:
+    """Hooks called by :class:`Trainer`; override the ones you need."""
+
+    def on_train_begin(self, trainer: "Trainer") -> None: ...
+
+    def on_step_end(self, trainer: "Trainer", logs: dict[str, float]) -> None: ...
+
+    def on_train_end(self, trainer: "Trainer") -> None: ...
+
+
+class EvaluateEvery(Callback):
+    """Every ``every`` steps (and at the end), record ``evaluate(trainer) -> dict`` in history["eval"]."""
+
+    def __init__(self, every: int, evaluate: Callable[["Trainer"], dict]):
+        self.every = check_int("every", every, minimum=1)
+        self.evaluate = evaluate
+
+    def _run(self, trainer):
+        if "eval" in trainer.history and trainer.history["eval"]["step"][-1:] == [trainer.step]:
+            return
+        trainer.history.record("eval", trainer.step, **self.evaluate(trainer))
+
+    def on_step_end(self, trainer, logs):
+        if trainer.step % self.every == 0:
+            self._run(trainer)
+
+    def on_train_end(self, trainer):
+        self._run(trainer)
+
+
+class Snapshots(Callback):
+    """Every ``every`` steps, keep G's samples for a fixed set of ``n_samples`` latents (for timelines).
+
+    The fixed latents are drawn from their own generator seeded with ``seed``, so taking snapshots
+    never changes the training run.
+    """
+
+    def __init__(self, every: int, n_samples: int = 1000, seed: int = 12345):
+        self.every = check_int("every", every, minimum=1)
+        self.n_samples = check_int("n_samples", n_samples, minimum=1)
+        self.seed = seed
+        self.steps: list[int] = []
+        self.samples: list[torch.Tensor] = []
+        self._z = None
+
+    def _take(self, trainer):
+        if self.steps and self.steps[-1] == trainer.step:
+            return
+        if self._z is None:
+            rng = torch.Generator().manual_seed(self.seed)
+            self._z = trainer.generator.sample_latent(self.n_samples, rng, device="cpu")
+        self.steps.append(trainer.step)
+        self.samples.append(trainer.sample(z=self._z).cpu())
+
+    def on_train_begin(self, trainer):
+        self._take(trainer)
+
+    def on_step_end(self, trainer, logs):
+        if trainer.step % self.every == 0:
+            self._take(trainer)
+
+    def on_train_end(self, trainer):
+        self._take(trainer)
+
+
+def _make_optimizer(params, lr: float, config: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.Adam(
+        params, lr=lr, betas=config.betas, weight_decay=config.weight_decay, amsgrad=config.optimizer == "amsgrad"
+    )
+
+
+class Trainer:
+    """Trains ``generator`` against ``discriminator`` on ``data`` with an optional ``regularizer``.
+
+    The generator must have ``latent_dim`` and ``sample_latent(n, generator, device)`` and a forward
+    ``G(z, condition=None, return_features=False)``; the discriminator ``D(x, condition=None)`` returns
+    logits. ``checkpoint_dir`` (optional) receives ``checkpoint.pt``.
+    """
+
+    def __init__(
+        self,
+        data: DataSource,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        config: TrainConfig | None = None,
+        regularizer: Regularizer | None = None,
+        callbacks: Iterable[Callback] = (),
+        checkpoint_dir: str | Path | None = None,
+        progress: bool = False,
+    ):
+        self.config = config if config is not None else TrainConfig()
+        if not isinstance(data, DataSource):
+            raise ValueError(f"data must be a mcgan_lib DataSource, got {type(data).__name__}")
+        self.device = resolve_device(self.config.device)
+        self.data = data
+        self.generator = generator.to(self.device)
+        self.discriminator = discriminator.to(self.device)
+        self.regularizer = (regularizer if regularizer is not None else NoRegularizer()).to(self.device)
+        if not isinstance(self.regularizer, Regularizer):
+            raise ValueError(f"regularizer must be a mcgan_lib Regularizer, got {type(regularizer).__name__}")
+        self._check_compatible()
+        self.callbacks = list(callbacks)
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.progress = progress
+        self.step = 0
+        self.history = History()
+        self.last_checkpoint: Path | None = None
+        self.rng = torch.Generator(device=self.device).manual_seed(self.config.seed)
+        g_params = list(self.generator.parameters())
+        for module in self.regularizer.generator_side_modules():
+            g_params += list(module.parameters())
+        d_params = list(self.discriminator.parameters())
+        for module in self.regularizer.discriminator_side_modules():
+            d_params += list(module.parameters())
+        self._g_params, self._d_params = g_params, d_params
+        self.optimizer_g = _make_optimizer(g_params, self.config.lr_g, self.config)
+        self.optimizer_d = _make_optimizer(d_params, self.config.lr_d, self.config)
+
+    # ------------------------------------------------------------------ checks
+    def _check_compatible(self) -> None:
+        latent_dim = getattr(self.generator, "latent_dim", None)
+        if latent_dim is None or not hasattr(self.generator, "sample_latent"):
+            raise ValueError("generator must define latent_dim and sample_latent(n, generator, device)")
+        data_condition = self.data.condition_dim
+        for name, net in (("generator", self.generator), ("discriminator", self.discriminator)):
+            net_condition = getattr(net, "condition_dim", 0)
+            if net_condition != data_condition:
+                raise ValueError(
+                    f"{name} has condition_dim={net_condition} but the data has condition_dim={data_condition}"
+                )
+        out_dim = getattr(self.generator, "output_dim", None)
+        if out_dim is not None and len(self.data.data_shape) == 1 and out_dim != self.data.data_shape[0]:
+            raise ValueError(
+                f"generator output_dim={out_dim} does not match the data's dimension {self.data.data_shape[0]}"
+            )
+
+    @staticmethod
+    def _check_finite(name: str, value: torch.Tensor, step: int, last_checkpoint) -> None:
+        if not torch.isfinite(value):
+            where = (
+                f"the last good checkpoint is {last_checkpoint}"
+                if last_checkpoint is not None
+                else "no checkpoint was written (pass checkpoint_dir to keep one)"
+            )
+            raise TrainingDivergedError(
+                f"the {name} became {value.item()} at step {step}; training stopped before updating the "
+                f"networks, and {where}. Try a smaller learning rate, gradient clipping or a smaller λ."
+            )
+
+    # ------------------------------------------------------------------ steps
+    def _sample_latent(self, n: int) -> torch.Tensor:
+        return self.generator.sample_latent(n, self.rng, device=self.device)
+
+    def _discriminator_step(self) -> dict[str, torch.Tensor]:
+        batch = self.data.sample_batch(self.config.batch_size, self.rng).to(self.device)
+        z = self._sample_latent(len(batch))
+        with torch.no_grad():
+            fake = self.generator(z, batch.condition)
+        terms: dict[str, torch.Tensor] = {}
+        real_logits = fake_logits = None
+        loss = torch.zeros((), device=self.device)
+        if self.regularizer.adversarial_weight > 0:
+            real_logits = self.discriminator(batch.real, batch.condition)
+            fake_logits = self.discriminator(fake, batch.condition)
+            adversarial = discriminator_loss(real_logits, fake_logits, self.config.gan_loss)
+            terms["d_adversarial"] = adversarial
+            loss = loss + self.regularizer.adversarial_weight * adversarial
+        context = DiscriminatorStep(
+            step=self.step + 1, batch=batch, fake=fake, real_logits=real_logits, fake_logits=fake_logits,
+            generator=self.generator, discriminator=self.discriminator, rng=self.rng,
+            gan_loss=self.config.gan_loss, sample_latent=self._sample_latent,
+        )
+        for name, term in self.regularizer.discriminator_terms(context).items():
+            terms[f"d_{name}"] = term
+            loss = loss + term
+        self._check_finite("discriminator loss", loss, self.step + 1, self.last_checkpoint)
+        self.optimizer_d.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip is not None:
+            nn.utils.clip_grad_norm_(self._d_params, self.config.grad_clip)
+        self.optimizer_d.step()
+        terms["d_loss"] = loss
+        return terms
+
+    def _generator_step(self) -> dict[str, torch.Tensor]:
+        reg = self.regularizer
+        copies = reg.latent_copies
+        batch = self.data.sample_batch(self.config.batch_size, self.rng).to(self.device)
+        n = len(batch)
+        z = self._sample_latent(copies * n)
+        condition = None if batch.condition is None else batch.condition.repeat(copies, 1)
+        if reg.needs_features:
+            fake_flat, features = self.generator(z, condition, return_features=True)
+            features = [f.reshape(copies, n, *f.shape[1:]) for f in features]
+        else:
+            fake_flat, features = self.generator(z, condition), None
+        terms: dict[str, torch.Tensor] = {}
+        loss = torch.zeros((), device=self.device)
+        fake_logits = None
+        if reg.adversarial_weight > 0:
+            fake_logits = self.discriminator(fake_flat, condition)
+            adversarial = generator_loss(fake_logits, self.config.gan_loss)
+            fake_logits = fake_logits.reshape(copies, n, *fake_logits.shape[1:])
+            terms["g_adversarial"] = adversarial
+            loss = loss + reg.adversarial_weight * adversarial
+        context = GeneratorStep(
+            step=self.step + 1, batch=batch, z=z.reshape(copies, n, -1),
+            condition=None if condition is None else condition.reshape(copies, n, -1),
+            fake=fake_flat.reshape(copies, n, *fake_flat.shape[1:]), features=features,
+            fake_logits=fake_logits, generator=self.generator, discriminator=self.discriminator,
+            rng=self.rng, gan_loss=self.config.gan_loss,
+        )
+        for name, term in reg.generator_terms(context).items():
+            terms[f"g_{name}"] = term
+            loss = loss + term
+        self._check_finite("generator loss", loss, self.step + 1, self.last_checkpoint)
+        self.optimizer_g.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip is not None:
+            nn.utils.clip_grad_norm_(self._g_params, self.config.grad_clip)
+        self.optimizer_g.step()
+        terms["g_loss"] = loss
+        return terms
+
+    def train_step(self) -> dict[str, float] | None:
+        """One iteration: ``d_steps`` discriminator steps, then one generator step."""
+        self.generator.train()
+        self.discriminator.train()
+        for _ in range(self.config.d_steps):
+            d_terms = self._discriminator_step()
+        g_terms = self._generator_step()
+        self.step += 1
+        logs = None
+        if self.step % self.config.log_every == 0:
+            logs = {k: v.item() for k, v in {**d_terms, **g_terms}.items()}
+            self.history.record("loss", self.step, **logs)
+        for callback in self.callbacks:
+            callback.on_step_end(self, logs or {})
+        if (
+            self.checkpoint_dir is not None
+            and self.config.checkpoint_every
+            and self.step % self.config.checkpoint_every == 0
+        ):
+            self.save_checkpoint()
+        return logs
+
+    def train(self, steps: int | None = None) -> History:
+        """Train until ``config.steps`` generator steps are done (or ``steps`` more, when given)."""
+        target = self.config.steps if steps is None else self.step + check_int("steps", steps, minimum=0)
+        for callback in self.callbacks:
+            callback.on_train_begin(self)
+        bar = tqdm(total=target, initial=self.step, disable=not self.progress, desc="training", leave=False)
+        try:
+            while self.step < target:
+                logs = self.train_step()
+                bar.update(1)
+                if logs and self.progress:
+                    bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}", refresh=False)
+        finally:
+            bar.close()
+        for callback in self.callbacks:
+            callback.on_train_end(self)
+        if self.checkpoint_dir is not None:
+            self.save_checkpoint()
+        return self.history
+
+    # ------------------------------------------------------------------ sampling
+    @torch.no_grad()
+    def sample(self, n: int | None = None, z: torch.Tensor | None = None, condition=None, seed: int | None = None):
+        """Samples from G in eval mode: given ``z``, or ``n`` latents from a generator seeded by ``seed``
+        (a fresh seed-0 generator when None, so repeated calls agree; the training RNG is never used)."""
+        self.generator.eval()
+        if z is None:
+            n = check_int("n", n, minimum=1)
+            rng = torch.Generator(device="cpu").manual_seed(0 if seed is None else seed)
+            z = self.generator.sample_latent(n, rng, device="cpu")
+        out = self.generator(z.to(self.device), None if condition is None else condition.to(self.device))
+        self.generator.train()
+        return out
+
+    # ------------------------------------------------------------------ checkpoints
+    def _descriptions(self) -> dict:
+        return {
+            "generator_spec": self.generator.spec() if hasattr(self.generator, "spec") else {},
+            "discriminator_spec": self.discriminator.spec() if hasattr(self.discriminator, "spec") else {},
+            "regularizer_config": self.regularizer.config(),
+            "data_spec": self.data.spec(),
+        }
+
+    def state_dict(self) -> dict:
+        return {
+            "step": self.step,
+            "config": self.config.to_dict(),
+            **self._descriptions(),
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "regularizer": self.regularizer.state_dict(),
+            "optimizer_g": self.optimizer_g.state_dict(),
+            "optimizer_d": self.optimizer_d.state_dict(),
+            "rng_state": self.rng.get_state(),
+            "history": self.history.state_dict(),
+        }
+
+    def save_checkpoint(self, path: str | Path | None = None) -> Path:
+        """Write the full state atomically to ``path`` (default ``checkpoint_dir/checkpoint.pt``)."""
+        if path is None:
+            if self.checkpoint_dir is None:
+                raise ValueError("path is required when the trainer has no checkpoint_dir")
+            path = self.checkpoint_dir / CHECKPOINT_NAME
+        self.last_checkpoint = save_checkpoint(self.state_dict(), path)
+        return self.last_checkpoint
+
+    def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
+        """Restore a state written by :meth:`state_dict`, after checking it belongs to this model."""
+        problems = []
+        for key, current in self._descriptions().items():
+            problems += describe_differences(state.get(key, {}), current, key)
+        problems += describe_differences(
+            state.get("config", {}), self.config.to_dict(), "config", ignore=TrainConfig.RESUMABLE_CHANGES
+        )
+        if problems:
+            raise CheckpointError(
+                f"{source} was written for another model or configuration:\n  " + "\n  ".join(problems)
+            )
+        try:
+            self.generator.load_state_dict(state["generator"])
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.regularizer.load_state_dict(state["regularizer"])
+            self.optimizer_g.load_state_dict(state["optimizer_g"])
+            self.optimizer_d.load_state_dict(state["optimizer_d"])
+        except (KeyError, RuntimeError, ValueError) as error:
+            raise CheckpointError(f"{source} does not match this model's weights: {error}") from None
+        self.rng.set_state(state["rng_state"].cpu())
+        self.step = int(state["step"])
+        self.history = History(state.get("history", {}))
+
+    def resume(self, path: str | Path | None = None) -> "Trainer":
+        """Load ``path`` (a file or a folder; default ``checkpoint_dir``) to continue exactly from it."""
+        path = Path(path) if path is not None else self.checkpoint_dir
+        if path is None:
+            raise ValueError("path is required when the trainer has no checkpoint_dir")
+        state = load_checkpoint(path)
+        self.load_state_dict(state, source=f"checkpoint {path}")
+        self.last_checkpoint = path / CHECKPOINT_NAME if path.is_dir() else path
+        return self
