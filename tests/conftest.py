@@ -2,6 +2,8 @@
 
 import os
 
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 import pytest
 import torch
 

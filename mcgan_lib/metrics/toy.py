@@ -8,11 +8,12 @@ Protocol (see ``shared/reference-results.md``):
   "Mahalanobis distance below 3";
 - a mode is **captured** when at least ``min_samples`` (1, as in VEEGAN and PacGAN) HQ samples are
   assigned to it;
-- **reverse KL** is KL(q || p), q the histogram of HQ samples over modes, p the mixture's weights
-  (uniform for the ring and grid). It is 0 when the modes are hit in the right proportions and
-  log(M) when one of M equal modes takes every HQ sample. Modes with q = 0 contribute 0, so no
-  smoothing is needed; when there is no HQ sample at all, q is undefined and the value is ``inf``.
-  (PacGAN's released code does not compute this number; this is our documented reading.)
+- **reverse KL** is KL(q || p), q the histogram of *all* samples over their nearest modes, p the
+  mixture's weights (uniform for the ring and grid). It is 0 when the modes are hit in the right
+  proportions and log(M) when one of M equal modes takes every sample. Modes with q = 0 contribute 0,
+  so it is always finite. Choice: PacGAN's released 2D code does not compute this number; we follow
+  its stacked-MNIST code, where a classifier assigns *every* sample to a mode, rather than keeping HQ
+  samples only (which leaves it undefined when no sample is HQ, the usual state of a hopping GAN).
 - The default sample count is 2,500, as in both papers.
 """
 
@@ -68,13 +69,10 @@ def mode_coverage(
     high_quality = nearest_distance <= threshold_std * mixture.std
     counts = torch.bincount(nearest_mode[high_quality], minlength=mixture.n_modes)
     n_high_quality = int(high_quality.sum())
-    if n_high_quality == 0:
-        reverse_kl = math.inf
-    else:
-        q = counts.to(torch.float64) / n_high_quality
-        p = mixture.weights.to(torch.float64)
-        hit = q > 0
-        reverse_kl = float((q[hit] * (q[hit] / p[hit]).log()).sum())
+    q = torch.bincount(nearest_mode, minlength=mixture.n_modes).to(torch.float64) / samples.shape[0]
+    p = mixture.weights.to(torch.float64)
+    hit = q > 0
+    reverse_kl = float((q[hit] * (q[hit] / p[hit]).log()).sum())
     return ModeCoverage(
         modes_captured=int((counts >= min_samples).sum()),
         high_quality_fraction=n_high_quality / samples.shape[0],
@@ -119,7 +117,8 @@ def conditional_branch_coverage(
     For ``n_conditions`` evenly spaced x in [-1, 1], draw ``samples_per_condition`` samples each; a
     sample is HQ when it lies within ``threshold_std`` * std of its nearest branch. Returns the mean
     number of branches captured per condition (``branches_per_condition``, best = n_branches), the HQ
-    fraction, and the mean reverse KL of the per-condition branch histograms against uniform.
+    fraction, and the mean reverse KL of the per-condition nearest-branch histograms (all samples, as in
+    :func:`mode_coverage`) against uniform.
     """
     n_conditions = check_int("n_conditions", n_conditions, minimum=1)
     samples_per_condition = check_int("samples_per_condition", samples_per_condition, minimum=1)
@@ -138,14 +137,10 @@ def conditional_branch_coverage(
     high_quality = high_quality.view(n_conditions, samples_per_condition)
     captured, kls = [], []
     for row_branch, row_hq in zip(branch, high_quality):
-        counts = torch.bincount(row_branch[row_hq], minlength=data.n_branches).double()
-        captured.append(int((counts > 0).sum()))
-        if counts.sum() > 0:
-            q = counts / counts.sum()
-            hit = q > 0
-            kls.append(float((q[hit] * (q[hit] * data.n_branches).log()).sum()))
-        else:
-            kls.append(math.inf)
+        captured.append(int((torch.bincount(row_branch[row_hq], minlength=data.n_branches) > 0).sum()))
+        q = torch.bincount(row_branch, minlength=data.n_branches).double() / samples_per_condition
+        hit = q > 0
+        kls.append(float((q[hit] * (q[hit] * data.n_branches).log()).sum()))
     return {
         "branches_per_condition": sum(captured) / n_conditions,
         "high_quality_fraction": float(high_quality.double().mean()),

@@ -1,0 +1,36 @@
+# The two commands of the README:
+#   make lab   - set up .venv (if needed) and open the textbook in JupyterLab
+#   make test  - set up .venv (if needed) and run every test: the library's pytest suite and nbval over
+#                every notebook, in quick mode (MCGAN_QUICK=1)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup lab test test-all bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+# Quick mode shrinks training in the notebooks; `slow` tests (long multi-seed claims) run in test-all.
+test: setup
+	MCGAN_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -m "not slow" \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS) tests notebooks
+
+test-all: setup
+	MPLBACKEND=Agg $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests
+
+bench: setup
+	MPLBACKEND=Agg $(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,82 @@
+"""The plain reconstruction losses ℓ1 and ℓ2: the baselines that MR-GAN replaces.
+
+Lee, Ha and Kim 2019, Eq. 3.3: L_p = E_{x,y,z} ||y - G(x, z)||_p^p with p = 1 (Pix2Pix) or 2.
+ℓ2 is minimised by the conditional mean of y, ℓ1 by the conditional median (Sec. 3.1, Appendix E),
+and both by a generator with no conditional variance: the mismatch with the GAN loss (Sec. 4.4).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from mcgan_lib.losses import discriminator_loss
+from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, Regularizer
+from mcgan_lib.validation import check_choice, check_float
+
+RECONSTRUCTION_NORMS = (1, 2)
+
+
+def check_samples_and_target(samples: torch.Tensor, target: torch.Tensor, name: str = "target") -> int:
+    """Check that ``samples`` is (K, *target.shape) with K >= 1 and both are float tensors; return K."""
+    for arg, value in (("samples", samples), (name, target)):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+            raise ValueError(f"{arg} must be a floating-point torch.Tensor, got {type(value).__name__}")
+    if samples.ndim != target.ndim + 1 or samples.shape[1:] != target.shape:
+        raise ValueError(
+            f"samples must have shape (K, *{name}.shape) = (K, {', '.join(map(str, target.shape))}), got "
+            f"samples {tuple(samples.shape)} and {name} {tuple(target.shape)}"
+        )
+    if samples.shape[0] < 1:
+        raise ValueError(f"samples must hold K >= 1 samples per input, got K={samples.shape[0]}")
+    return samples.shape[0]
+
+
+def reconstruction_loss(samples: torch.Tensor, target: torch.Tensor, p: int = 2) -> torch.Tensor:
+    """ℓp reconstruction loss (Eq. 3.3): mean over the K copies and every element of |y - ỹ_k|^p.
+
+    samples: (K, *S) generated samples for each input; target: (*S) the ground truth y.
+    p = 1 or 2. The mean (not the sum) over elements keeps λ independent of the data size.
+    """
+    check_choice("p", p, RECONSTRUCTION_NORMS)
+    check_samples_and_target(samples, target)
+    difference = (target.unsqueeze(0) - samples).abs()
+    return (difference if p == 1 else difference.square()).mean()
+
+
+def idle_discriminator_terms(regularizer: Regularizer, step: DiscriminatorStep) -> dict[str, torch.Tensor]:
+    """D's own loss when ``adversarial_weight == 0`` (a reconstruction-only objective).
+
+    The loop then adds no adversarial term to D's loss, which would leave it with nothing to
+    minimise; D keeps training on its usual loss so that it still exists and is logged, but G never
+    sees it. With ``adversarial_weight > 0`` nothing is added.
+    """
+    if regularizer.adversarial_weight > 0:
+        return {}
+    real_logits = step.discriminator(step.batch.real, step.batch.condition)
+    fake_logits = step.discriminator(step.fake, step.batch.condition)
+    return {"unused_adversarial": discriminator_loss(real_logits, fake_logits, step.gan_loss)}
+
+
+class Reconstruction(Regularizer):
+    """λ · ℓp(y, G(x, z)) added to the generator's loss (the "GAN + ℓ1/ℓ2" baselines).
+
+    ``adversarial_weight=0`` trains with the reconstruction loss alone (a regression that ignores z).
+    For an unconditional toy, y is a random real sample of the batch, unrelated to z.
+    """
+
+    latent_copies = 1
+
+    def __init__(self, weight: float = 1.0, p: int = 2, adversarial_weight: float = 1.0):
+        super().__init__(weight)
+        self.p = check_choice("p", p, RECONSTRUCTION_NORMS)
+        self.adversarial_weight = check_float("adversarial_weight", adversarial_weight, minimum=0.0)
+        self.name = f"l{p}"
+
+    def generator_terms(self, step: GeneratorStep) -> dict[str, torch.Tensor]:
+        return {self.name: self.weight * reconstruction_loss(step.fake, step.batch.real, self.p)}
+
+    def discriminator_terms(self, step: DiscriminatorStep) -> dict[str, torch.Tensor]:
+        return idle_discriminator_terms(self, step)
+
+    def config(self) -> dict:
+        return {**super().config(), "p": self.p, "adversarial_weight": self.adversarial_weight}

@@ -1,0 +1,189 @@
+"""The interactive training panel of the toy chapters.
+
+:class:`TrainingSession` holds the state (a trainer being trained in chunks) and knows nothing of
+widgets, so it is tested on its own. :class:`TrainingPanel` puts sliders (learning rate, steps, latent
+size, batch size, seed), a Run button, a Pause/Continue button and a Step button around it, and shows a
+figure that is redrawn every ``update_every`` steps while a background thread trains. The figure is
+sent as a PNG to an ``ipywidgets.Image``, which is safe to update from that thread.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import torch
+
+from mcgan_lib.data.toy import make_toy_task
+from mcgan_lib.experiments import PLAIN_GAN_SETUP, ToySetup
+from mcgan_lib.metrics.toy import evaluate_mixture
+from mcgan_lib.training import Trainer
+from mcgan_lib.validation import check_int
+
+
+@dataclass
+class SessionSettings:
+    task: str = "ring"
+    lr: float = PLAIN_GAN_SETUP.lr
+    steps: int = 3000
+    latent_dim: int = PLAIN_GAN_SETUP.latent_dim
+    batch_size: int = PLAIN_GAN_SETUP.batch_size
+    seed: int = 0
+
+
+class TrainingSession:
+    """A toy GAN trained in chunks, so a UI can pause, step and redraw between chunks."""
+
+    def __init__(self, settings: SessionSettings, setup: ToySetup = PLAIN_GAN_SETUP, regularizer=None):
+        self.settings = settings
+        self.data = make_toy_task(settings.task)
+        self.setup = setup.replace(lr=settings.lr, latent_dim=settings.latent_dim, batch_size=settings.batch_size)
+        generator, discriminator = self.setup.networks(self.data, settings.seed)
+        config = self.setup.train_config(settings.seed, steps=settings.steps)
+        self.trainer = Trainer(self.data, generator, discriminator, config, regularizer=regularizer)
+        self.coverage = evaluate_mixture(generator, self.data, n_samples=1000)
+
+    @property
+    def step(self) -> int:
+        return self.trainer.step
+
+    @property
+    def finished(self) -> bool:
+        return self.trainer.step >= self.settings.steps
+
+    def run_chunk(self, n: int) -> int:
+        """Train up to ``n`` more steps (never past ``settings.steps``); return the steps done."""
+        n = check_int("n", n, minimum=1)
+        todo = min(n, self.settings.steps - self.trainer.step)
+        if todo > 0:
+            self.trainer.train(steps=todo)
+            self.coverage = evaluate_mixture(self.trainer.generator, self.data, n_samples=1000)
+        return todo
+
+    def status(self) -> str:
+        c = self.coverage
+        return (
+            f"step {self.step}/{self.settings.steps} · modes captured {c.modes_captured}/{self.data.n_modes} · "
+            f"high-quality {c.high_quality_fraction:.0%} · reverse KL {c.reverse_kl:.2f}"
+        )
+
+    def figure_png(self) -> bytes:
+        from mcgan_lib.viz import gan_lab_figure
+
+        figure = gan_lab_figure(self.trainer.generator, self.trainer.discriminator, self.data, n_samples=600, title=self.status())
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        plt.close(figure)
+        return buffer.getvalue()
+
+
+class TrainingPanel:
+    """Sliders, Run / Pause / Step buttons and a live figure around a :class:`TrainingSession`."""
+
+    def __init__(self, task: str = "ring", steps: int = 3000, update_every: int = 100, regularizer_factory=None):
+        import ipywidgets as w
+
+        self.regularizer_factory = regularizer_factory
+        style = {"description_width": "90px"}
+        self.task = w.Dropdown(options=["ring", "grid", "imbalanced_ring"], value=task, description="task", style=style)
+        self.lr = w.FloatLogSlider(value=PLAIN_GAN_SETUP.lr, base=10, min=-5, max=-2, step=0.25, description="learning rate", style=style)
+        self.steps = w.IntSlider(value=steps, min=100, max=20000, step=100, description="steps", style=style)
+        self.latent_dim = w.IntSlider(value=PLAIN_GAN_SETUP.latent_dim, min=1, max=64, description="latent size", style=style)
+        self.batch_size = w.IntSlider(value=PLAIN_GAN_SETUP.batch_size, min=16, max=1024, step=16, description="batch size", style=style)
+        self.seed = w.IntText(value=0, description="seed", style=style)
+        self.update_every = w.IntSlider(value=update_every, min=10, max=1000, step=10, description="redraw every", style=style)
+        self.run_button = w.Button(description="Run", button_style="success", icon="play")
+        self.pause_button = w.Button(description="Pause", icon="pause", disabled=True)
+        self.step_button = w.Button(description="Step", icon="step-forward", disabled=True)
+        self.status = w.HTML("Press Run to train.")
+        self.image = w.Image(format="png", layout=w.Layout(width="640px"))
+        self.run_button.on_click(lambda _: self.start())
+        self.pause_button.on_click(lambda _: self.toggle_pause())
+        self.step_button.on_click(lambda _: self.step_once())
+        controls = w.VBox([self.task, self.lr, self.steps, self.latent_dim, self.batch_size, self.seed, self.update_every,
+                           w.HBox([self.run_button, self.pause_button, self.step_button])])
+        self.widget = w.VBox([w.HBox([controls, self.image]), self.status])
+        self.session: TrainingSession | None = None
+        self._paused = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def settings(self) -> SessionSettings:
+        return SessionSettings(
+            task=self.task.value, lr=self.lr.value, steps=self.steps.value, latent_dim=self.latent_dim.value,
+            batch_size=self.batch_size.value, seed=max(0, int(self.seed.value)),
+        )
+
+    def _redraw(self) -> None:
+        self.image.value = self.session.figure_png()
+        self.status.value = self.session.status()
+
+    def _advance(self) -> None:
+        with self._lock:
+            self.session.run_chunk(self.update_every.value)
+            self._redraw()
+
+    def _loop(self) -> None:
+        try:
+            while not self.session.finished and not self._paused.is_set():
+                self._advance()
+        except Exception as error:  # show the message in the panel instead of losing it in a thread
+            self.status.value = f"<b>stopped:</b> {error}"
+        finally:
+            finished = self.session.finished
+            self.pause_button.description = "Continue" if not finished else "Pause"
+            self.pause_button.disabled = finished
+            self.step_button.disabled = finished
+            self.run_button.disabled = False
+
+    def start(self, background: bool = True, paused: bool = False) -> None:
+        """Build a new session from the sliders and train it (in a thread unless ``background=False``);
+        ``paused=True`` builds it and waits for Step or Continue."""
+        if self._thread is not None and self._thread.is_alive():
+            self._paused.set()
+            self._thread.join()
+        regularizer = self.regularizer_factory() if self.regularizer_factory else None
+        self.session = TrainingSession(self.settings(), regularizer=regularizer)
+        if paused:
+            self._paused.set()
+        else:
+            self._paused.clear()
+        self.run_button.disabled = True
+        self.pause_button.disabled = False
+        self.pause_button.description = "Pause"
+        self.step_button.disabled = True
+        self._redraw()
+        if background:
+            self._thread = threading.Thread(target=self._loop, daemon=True)
+            self._thread.start()
+        else:
+            self._loop()
+
+    def toggle_pause(self) -> None:
+        if self.session is None:
+            return
+        if self._thread is not None and self._thread.is_alive():
+            self._paused.set()
+            self.step_button.disabled = False
+        else:
+            self._paused.clear()
+            self.pause_button.description = "Pause"
+            self.step_button.disabled = True
+            self._thread = threading.Thread(target=self._loop, daemon=True)
+            self._thread.start()
+
+    def step_once(self) -> None:
+        """While paused: train one chunk of ``redraw every`` steps and redraw."""
+        if self.session is None or (self._thread is not None and self._thread.is_alive()):
+            return
+        self._advance()
+        if self.session.finished:
+            self.step_button.disabled = True
+            self.pause_button.disabled = True

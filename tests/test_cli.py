@@ -1,0 +1,53 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from mcgan_lib.checkpoint import load_checkpoint
+from mcgan_lib.cli import main
+
+SMALL = ["--hidden-dim", "16", "--latent-dim", "4", "--batch-size", "32", "--eval-every", "10", "--checkpoint-every", "10"]
+
+
+def test_train_writes_checkpoint_metrics_and_figures(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--task", "ring", "--steps", "20", "--seed", "3", "--out", str(out), *SMALL]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["step"] == 20
+    assert 0 <= metrics["modes_captured"] <= 8 and 0 <= metrics["high_quality_fraction"] <= 1
+    assert metrics["history"]["eval"]["step"] == [10, 20]
+    assert load_checkpoint(out)["step"] == 20
+    assert (out / "figures" / "gan_lab.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((out / "run.json").read_text())["seed"] == 3
+
+
+def test_resume_matches_an_uninterrupted_cli_run(tmp_path):
+    main(["train", "--steps", "20", "--out", str(tmp_path / "full"), "--no-figures", *SMALL])
+    main(["train", "--steps", "10", "--out", str(tmp_path / "split"), "--no-figures", *SMALL])
+    main(["train", "--resume", str(tmp_path / "split"), "--steps", "20", "--no-figures"])
+    full, split = load_checkpoint(tmp_path / "full"), load_checkpoint(tmp_path / "split")
+    assert split["step"] == 20
+    for name, tensor in full["generator"].items():
+        assert torch.equal(tensor, split["generator"][name]), name
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path):
+    with pytest.raises(SystemExit, match="exactly one of --out"):
+        main(["train"])
+    with pytest.raises(SystemExit, match="no run.json"):
+        main(["train", "--resume", str(tmp_path)])
+    with pytest.raises(SystemExit, match="batch_size must be >= 1"):
+        main(["train", "--out", str(tmp_path / "x"), "--batch-size", "0"])
+    main(["train", "--steps", "2", "--out", str(tmp_path / "y"), "--no-figures", *SMALL])
+    with pytest.raises(SystemExit, match="already holds a checkpoint"):
+        main(["train", "--steps", "2", "--out", str(tmp_path / "y"), *SMALL])
+    (tmp_path / "y" / "checkpoint.pt").write_bytes(b"garbage")
+    with pytest.raises(SystemExit, match="corrupt"):
+        main(["train", "--resume", str(tmp_path / "y")])
+
+
+def test_module_entry_point_runs():
+    result = subprocess.run([sys.executable, "-m", "mcgan_lib", "train", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "--resume" in result.stdout

@@ -1,0 +1,264 @@
+"""Reg-GAN and MDGAN (Che et al. 2017): loss values and gradients, the sign of the mode term, the
+MDGAN schedule inside the one training loop, errors, and a measured training outcome."""
+
+import math
+
+import pytest
+import torch
+
+from mcgan_lib.data.base import Batch
+from mcgan_lib.data.toy import imbalanced_ring
+from mcgan_lib.losses import discriminator_loss
+from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
+from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep
+from mcgan_lib.regularizers.mode_regularized import (
+    ManifoldDiffusionRegularizer,
+    MLPEncoder,
+    ModeRegularizer,
+    build_regularizer,
+    check_encoder_matches,
+    geometric_loss,
+    mode_loss,
+    reconstruct,
+    toy_comparison,
+)
+from mcgan_lib.training import Trainer, TrainConfig
+
+
+def small_nets(seed=0, latent_dim=2):
+    generator = MLPGenerator(latent_dim, 2, hidden_dim=16, seed=seed)
+    discriminator = MLPDiscriminator(2, hidden_dim=16, seed=seed + 1)
+    encoder = MLPEncoder(2, latent_dim, hidden_dim=16, seed=seed + 2)
+    return generator, discriminator, encoder
+
+
+def generator_step(batch_real, generator, discriminator, z):
+    fake = generator(z)
+    return GeneratorStep(
+        step=1, batch=Batch(batch_real), z=z[None], condition=None, fake=fake[None], features=None,
+        fake_logits=discriminator(fake)[None], generator=generator, discriminator=discriminator,
+        rng=torch.Generator().manual_seed(0), gan_loss="non_saturating",
+    )
+
+
+# ------------------------------------------------------------------ geometric loss
+def test_geometric_loss_by_hand():
+    x = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    x_rec = torch.tensor([[1.0, 0.0], [1.0, 3.0]])
+    assert geometric_loss(x, x_rec).item() == pytest.approx((1 + 4) / 2)  # squared l2 summed per example
+    assert geometric_loss(x, x_rec, "l1").item() == pytest.approx((1 + 2) / 2)
+    assert geometric_loss(x, x).item() == 0.0
+
+
+def test_geometric_loss_flattens_images():
+    x = torch.zeros(3, 2, 2)
+    assert geometric_loss(x, torch.ones(3, 2, 2)).item() == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("distance", ["squared_l2", "l1"])
+def test_geometric_loss_gradcheck(distance):
+    rng = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 3, generator=rng, dtype=torch.float64)
+    x_rec = (x + 0.5 + torch.rand(4, 3, generator=rng, dtype=torch.float64)).requires_grad_()  # no |0| kink
+    assert torch.autograd.gradcheck(lambda r: geometric_loss(x, r, distance), (x_rec,))
+
+
+# ------------------------------------------------------------------ mode loss and its sign
+def test_mode_loss_by_hand():
+    logits = torch.tensor([0.0, math.log(3.0)])  # D = 1/2 and 3/4
+    expected = -(math.log(0.5) + math.log(0.75)) / 2
+    assert mode_loss(logits).item() == pytest.approx(expected)
+
+
+def test_mode_loss_gradcheck_and_gradient_sign():
+    logits = torch.tensor([-2.0, 0.0, 3.0], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(mode_loss, (logits,))
+    mode_loss(logits).backward()
+    # d/dl of -log sigmoid(l) = -(1 - sigmoid(l)) / B: negative, so descent raises every logit
+    assert torch.allclose(logits.grad, -(1 - torch.sigmoid(logits.detach())) / 3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mode_term_moves_reconstructions_towards_what_d_accepts_as_real(seed):
+    """The sign test: a descent step on λ2 * mode_loss raises D(G(E(x))); the paper's printed
+    +λ2 log D(G(E(x))) (= -λ2 * mode_loss) lowers it."""
+    x = imbalanced_ring().sample(256, torch.Generator().manual_seed(seed))
+
+    def d_on_reconstruction_after_step(sign):
+        generator, _, encoder = small_nets(seed)
+        discriminator = torch.nn.Linear(2, 1)  # a hand-made D: "real" lies to the right (logit 3 x_0)
+        with torch.no_grad():
+            discriminator.weight.copy_(torch.tensor([[3.0, 0.0]]))
+            discriminator.bias.zero_()
+        discriminator = discriminator.requires_grad_(False)
+        d_logit = lambda points: discriminator(points).squeeze(1)  # noqa: E731
+        params = list(generator.parameters()) + list(encoder.parameters())
+        before = torch.sigmoid(d_logit(reconstruct(encoder, generator, x))).mean().item()
+        for _ in range(10):  # ten plain gradient-descent steps of G and E; D is fixed
+            loss = sign * 0.5 * mode_loss(d_logit(reconstruct(encoder, generator, x)))
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p -= 0.05 * g
+        after = torch.sigmoid(d_logit(reconstruct(encoder, generator, x))).mean().item()
+        return before, after
+
+    before, after = d_on_reconstruction_after_step(+1)
+    assert after > before + 0.01
+    before, after_printed_sign = d_on_reconstruction_after_step(-1)
+    assert after_printed_sign < before - 0.01
+
+
+# ------------------------------------------------------------------ Reg-GAN
+def test_mode_regularizer_terms_match_the_formulas_and_train_the_encoder():
+    generator, discriminator, encoder = small_nets()
+    regularizer = ModeRegularizer(encoder, lambda_geometric=0.3, lambda_mode=0.7, distance="l1")
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(1))
+    z = torch.randn(8, 2, generator=torch.Generator().manual_seed(2))
+    terms = regularizer.generator_terms(generator_step(x, generator, discriminator, z))
+    x_rec = generator(encoder(x))
+    assert terms["geometric"].item() == pytest.approx(0.3 * (x - x_rec).abs().sum(1).mean().item(), rel=1e-6)
+    assert terms["mode"].item() == pytest.approx(
+        0.7 * -torch.log(torch.sigmoid(discriminator(x_rec))).mean().item(), rel=1e-5
+    )
+    sum(terms.values()).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in encoder.parameters())
+    assert regularizer.generator_side_modules() == [encoder]
+    assert regularizer.adversarial_weight == 1.0  # Reg-GAN keeps -log D(G(z))
+
+
+def test_zero_lambdas_give_zero_terms():
+    generator, discriminator, encoder = small_nets()
+    regularizer = ModeRegularizer(encoder, lambda_geometric=0.0, lambda_mode=0.0)
+    x = torch.randn(4, 2)
+    terms = regularizer.generator_terms(generator_step(x, generator, discriminator, torch.randn(4, 2)))
+    assert all(t.item() == 0.0 for t in terms.values())
+
+
+# ------------------------------------------------------------------ MDGAN
+def mdgan(seed=0, lambda_geometric=0.5):
+    generator, discriminator, encoder = small_nets(seed)
+    d1 = MLPDiscriminator(2, hidden_dim=16, seed=seed + 10)
+    d2 = MLPDiscriminator(2, hidden_dim=16, seed=seed + 11)
+    return generator, discriminator, ManifoldDiffusionRegularizer(encoder, d1, d2, lambda_geometric)
+
+
+def test_mdgan_discriminator_terms_are_the_two_steps():
+    generator, discriminator, regularizer = mdgan()
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(1))
+    fake = generator(torch.randn(8, 2, generator=torch.Generator().manual_seed(2))).detach()
+    step = DiscriminatorStep(
+        step=1, batch=Batch(x), fake=fake, real_logits=None, fake_logits=None, generator=generator,
+        discriminator=discriminator, rng=torch.Generator(), gan_loss="non_saturating", sample_latent=None,
+    )
+    terms = regularizer.discriminator_terms(step)
+    x_rec = generator(regularizer.encoder(x)).detach()
+    d1, d2 = regularizer.manifold_discriminator, regularizer.diffusion_discriminator
+    assert terms["manifold"].item() == pytest.approx(discriminator_loss(d1(x), d1(x_rec)).item(), rel=1e-6)
+    assert terms["diffusion"].item() == pytest.approx(discriminator_loss(d2(x_rec), d2(fake)).item(), rel=1e-6)
+    sum(terms.values()).backward()
+    assert all(p.grad is None for p in generator.parameters())  # D's step never trains G or E
+    assert all(p.grad is None for p in regularizer.encoder.parameters())
+
+
+def test_mdgan_generator_terms_train_the_right_networks():
+    generator, discriminator, regularizer = mdgan(lambda_geometric=0.4)
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(1))
+    z = torch.randn(8, 2, generator=torch.Generator().manual_seed(2))
+    terms = regularizer.generator_terms(generator_step(x, generator, discriminator, z))
+    x_rec = generator(regularizer.encoder(x))
+    d1, d2 = regularizer.manifold_discriminator, regularizer.diffusion_discriminator
+    manifold = -torch.log(torch.sigmoid(d1(x_rec))).mean() + 0.4 * (x - x_rec).pow(2).sum(1).mean()
+    assert terms["manifold"].item() == pytest.approx(manifold.item(), rel=1e-5)
+    assert terms["diffusion"].item() == pytest.approx(-torch.log(torch.sigmoid(d2(generator(z)))).mean().item(), rel=1e-5)
+    terms["diffusion"].backward()  # the diffusion step trains G only, through G(z)
+    assert all(p.grad is None for p in regularizer.encoder.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in generator.parameters())
+
+
+def test_mdgan_runs_in_the_training_loop_with_the_main_discriminator_off(tmp_path):
+    generator, discriminator, regularizer = mdgan()
+    main_d_before = [p.detach().clone() for p in discriminator.parameters()]
+    d1_before = [p.detach().clone() for p in regularizer.manifold_discriminator.parameters()]
+    encoder_before = [p.detach().clone() for p in regularizer.encoder.parameters()]
+    config = TrainConfig(steps=3, batch_size=16, log_every=1)
+    trainer = Trainer(imbalanced_ring(), generator, discriminator, config, regularizer=regularizer, checkpoint_dir=tmp_path)
+    trainer.train()
+    assert all(torch.equal(a, b) for a, b in zip(main_d_before, discriminator.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(d1_before, regularizer.manifold_discriminator.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(encoder_before, regularizer.encoder.parameters()))
+    losses = trainer.history["loss"]
+    assert {"d_manifold", "d_diffusion", "g_manifold", "g_diffusion"} <= set(losses)
+    assert "d_adversarial" not in losses and "g_adversarial" not in losses
+    # D1, D2 and E are saved with the regularizer: a fresh trainer resumes to the same weights
+    generator2, discriminator2, regularizer2 = mdgan(seed=5)
+    resumed = Trainer(imbalanced_ring(), generator2, discriminator2, config, regularizer=regularizer2).resume(tmp_path)
+    assert resumed.step == 3
+    assert torch.equal(next(regularizer2.diffusion_discriminator.parameters()), next(regularizer.diffusion_discriminator.parameters()))
+
+
+# ------------------------------------------------------------------ errors
+def test_errors_name_the_argument():
+    generator, discriminator, encoder = small_nets()
+    with pytest.raises(ValueError, match="lambda_geometric"):
+        ModeRegularizer(encoder, lambda_geometric=-0.1)
+    with pytest.raises(ValueError, match="lambda_mode"):
+        ModeRegularizer(encoder, lambda_mode=-1.0)
+    with pytest.raises(ValueError, match="lambda_geometric"):
+        ManifoldDiffusionRegularizer(encoder, discriminator, discriminator, lambda_geometric=-2.0)
+    with pytest.raises(ValueError, match="distance"):
+        ModeRegularizer(encoder, distance="l3")
+    with pytest.raises(ValueError, match="x_rec"):
+        geometric_loss(torch.zeros(4, 2), torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="d_logits_rec"):
+        mode_loss(torch.zeros(4, 1))
+    with pytest.raises(ValueError, match="method"):
+        build_regularizer("wgan", 2, 2)
+
+
+def test_mismatched_encoder_and_generator_latents_give_a_clear_error():
+    generator, discriminator, _ = small_nets(latent_dim=2)
+    encoder = MLPEncoder(2, latent_dim=5, hidden_dim=8)
+    with pytest.raises(ValueError, match="latent_dim"):
+        check_encoder_matches(encoder, generator)
+    trainer = Trainer(
+        imbalanced_ring(), generator, discriminator, TrainConfig(steps=1, batch_size=8), regularizer=ModeRegularizer(encoder)
+    )
+    with pytest.raises(ValueError, match="encoder latent_dim=5 does not match generator latent_dim=2"):
+        trainer.train()
+
+
+# ------------------------------------------------------------------ measured training outcome
+CI_STEPS, CI_SEEDS = 300, range(4)
+
+
+def test_reg_gan_captures_more_modes_than_gan_on_the_imbalanced_ring():
+    """Small CI version: an easier (std 0.1) imbalanced ring, 300 steps, 4 seeds."""
+    mixture = imbalanced_ring(minor_mass=0.05, std=0.1)
+    table = toy_comparison(
+        mixture, methods=("gan", "reg_gan"), seeds=CI_SEEDS, steps=CI_STEPS, batch_size=64, hidden_dim=32
+    )
+    modes = table.groupby("method")["modes_captured"].mean()
+    assert modes["reg_gan"] >= modes["gan"] + 2.0  # measured: 8.0 vs 3.0
+    minor = table.groupby("method")["minor_captured"].sum()
+    assert minor["reg_gan"] >= 3  # measured: 4 of 4 seeds (plain GAN: 2 of 4)
+
+
+@pytest.mark.slow
+def test_reg_gan_and_mdgan_capture_the_minor_mode_more_often_than_gan():
+    """The chapter's claim: imbalanced ring (minor mass 0.05, std 0.02), 1500 steps, 5 seeds."""
+    table = toy_comparison(imbalanced_ring(minor_mass=0.05), seeds=range(5), steps=1500, batch_size=256)
+    captured = table.groupby("method")["minor_captured"].sum()
+    assert max(captured["reg_gan"], captured["mdgan"]) >= captured["gan"] + 1
+
+
+def test_conditional_data_is_refused_with_a_clear_error():
+    from mcgan_lib.data.conditional import BranchingConditional
+
+    data = BranchingConditional()
+    generator = MLPGenerator(2, 1, hidden_dim=8, condition_dim=1, seed=0)
+    discriminator = MLPDiscriminator(1, hidden_dim=8, condition_dim=1, seed=1)
+    regularizer = ModeRegularizer(MLPEncoder(1, 2, hidden_dim=8))
+    trainer = Trainer(data, generator, discriminator, TrainConfig(steps=1, batch_size=8), regularizer=regularizer)
+    with pytest.raises(ValueError, match="unconditional"):
+        trainer.train()

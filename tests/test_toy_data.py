@@ -1,0 +1,91 @@
+import math
+
+import pytest
+import torch
+
+from mcgan_lib.data import Batch, BranchingConditional, GaussianMixture, TensorDataSource, grid, imbalanced_ring, ring
+from mcgan_lib.data.toy import make_toy_task
+
+
+def test_ring_centers_are_evenly_spaced_on_the_circle():
+    mixture = ring(n_modes=8, radius=2.0)
+    assert mixture.centers.shape == (8, 2)
+    assert torch.allclose(mixture.centers.norm(dim=1), torch.full((8,), 2.0), atol=1e-6)
+    assert torch.allclose(mixture.centers[0], torch.tensor([2.0, 0.0]))
+    assert torch.allclose(mixture.centers[2], torch.tensor([0.0, 2.0]), atol=1e-6)
+    # no repeated endpoint (the unrolled-GAN notebook's linspace bug gives 7 distinct modes)
+    assert torch.cdist(mixture.centers, mixture.centers).add(torch.eye(8) * 10).min() > 1.5
+
+
+def test_grid_matches_the_veegan_means():
+    mixture = grid(side=5)
+    expected = {(x, y) for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)}
+    assert {tuple(round(v) for v in c) for c in mixture.centers.tolist()} == expected
+    assert mixture.std == 0.05
+
+
+def test_sampling_is_seeded_and_has_the_right_moments():
+    mixture = ring(std=0.1)
+    a, modes = mixture.sample_with_modes(20_000, torch.Generator().manual_seed(3))
+    b = mixture.sample(20_000, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+    residual = a - mixture.centers[modes]
+    assert abs(residual.std().item() - 0.1) < 0.005
+    counts = torch.bincount(modes, minlength=8).float() / 20_000
+    assert torch.allclose(counts, torch.full((8,), 1 / 8), atol=0.01)
+
+
+def test_imbalanced_ring_gives_the_minor_mode_its_mass():
+    mixture = imbalanced_ring(minor_mass=0.05)
+    assert math.isclose(mixture.weights[0].item(), 0.05, rel_tol=1e-6)
+    assert math.isclose(mixture.weights.sum().item(), 1.0, rel_tol=1e-6)
+    _, modes = mixture.sample_with_modes(40_000, torch.Generator().manual_seed(0))
+    assert abs((modes == 0).float().mean().item() - 0.05) < 0.005
+
+
+def test_user_mixture_normalises_weights():
+    mixture = GaussianMixture([[0.0, 0.0], [1.0, 1.0]], std=0.1, weights=[1, 3])
+    assert torch.allclose(mixture.weights, torch.tensor([0.25, 0.75]))
+    batch = mixture.sample_batch(7, torch.Generator().manual_seed(0))
+    assert isinstance(batch, Batch) and batch.real.shape == (7, 2) and batch.condition is None
+
+
+@pytest.mark.parametrize(
+    "factory, match",
+    [
+        (lambda: ring(n_modes=0), "n_modes must be >= 1"),
+        (lambda: ring(std=-0.1), "std must be > 0"),
+        (lambda: ring(std=float("nan")), "std must be finite"),
+        (lambda: grid(side=0), "side must be >= 1"),
+        (lambda: GaussianMixture(torch.zeros(0, 2)), "centers must have shape"),
+        (lambda: GaussianMixture([[0.0, 0.0]], weights=[-1.0]), "weights must be finite, >= 0"),
+        (lambda: GaussianMixture([[0.0, 0.0], [1.0, 0.0]], weights=[1.0]), "weights must have one entry per mode"),
+        (lambda: imbalanced_ring(minor_mass=1.5), "minor_mass must be <= 1"),
+        (lambda: ring().sample(0), "n must be >= 1"),
+        (lambda: make_toy_task("spiral"), "task must be one of"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(factory, match):
+    with pytest.raises(ValueError, match=match):
+        factory()
+
+
+def test_tensor_data_source_draws_rows_with_their_conditions():
+    real = torch.arange(10.0)[:, None]
+    source = TensorDataSource(real, condition=real * 2)
+    batch = source.sample_batch(50, torch.Generator().manual_seed(0))
+    assert torch.equal(batch.condition, batch.real * 2)
+    with pytest.raises(ValueError, match="condition must have shape"):
+        TensorDataSource(real, condition=torch.zeros(3, 1))
+
+
+def test_branching_conditional_is_multimodal_given_x():
+    data = BranchingConditional(n_branches=2, spacing=2.0, amplitude=0.5, std=0.05)
+    x = torch.full((4000, 1), 0.5)
+    y = data.sample_given(x, torch.Generator().manual_seed(0))
+    centers = data.branch_means(x[:1])[0]  # offsets ±1 plus 0.5*sin(pi/2) = 0.5
+    assert torch.allclose(centers, torch.tensor([-0.5, 1.5]))
+    upper = (y > 0.5).float().mean().item()
+    assert 0.45 < upper < 0.55
+    assert torch.allclose(data.true_mean(x[:1]), torch.tensor([[0.5]]))
+    assert math.isclose(data.true_variance(x[:1]).item(), 1.0 + 0.05**2, rel_tol=1e-5)

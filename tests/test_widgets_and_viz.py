@@ -1,0 +1,64 @@
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from mcgan_lib.data import grid, ring
+from mcgan_lib.experiments import PLAIN_GAN_SETUP, run_seeds, summarize
+from mcgan_lib.nets import MLPDiscriminator, MLPGenerator
+from mcgan_lib.viz import gan_lab_figure, plot_history, scatter_grid, snapshot_timeline
+from mcgan_lib.widgets import SessionSettings, TrainingPanel, TrainingSession
+
+
+def test_gan_lab_figure_has_heat_map_samples_arrows_and_manifold():
+    figure = gan_lab_figure(MLPGenerator(seed=0), MLPDiscriminator(seed=1), ring(), n_samples=200, n_arrows=20)
+    left, right = figure.axes
+    assert len(left.images) == 1  # D's heat map
+    assert len(left.collections) == 3  # real, generated, quiver
+    assert len(right.lines) == 2 * 15  # manifold grid lines
+    plt.close(figure)
+
+
+def test_snapshot_timeline_subsamples_panels_and_checks_lengths():
+    samples = [torch.randn(10, 2)] * 20
+    figure = snapshot_timeline(list(range(20)), samples, ring(), max_panels=6, ncols=3)
+    assert sum(ax.axison for ax in figure.axes) == 6
+    plt.close(figure)
+    with pytest.raises(ValueError, match="equal length"):
+        snapshot_timeline([0, 1], samples[:1], ring())
+
+
+def test_session_trains_in_chunks_and_never_past_its_steps():
+    session = TrainingSession(SessionSettings(steps=25, batch_size=32, latent_dim=4))
+    assert session.run_chunk(10) == 10 and session.step == 10
+    assert session.run_chunk(100) == 15 and session.finished
+    assert session.run_chunk(5) == 0
+    assert "step 25/25" in session.status()
+    assert session.figure_png()[:4] == b"\x89PNG"
+
+
+def test_panel_runs_pauses_and_steps_synchronously():
+    panel = TrainingPanel(steps=100, update_every=10)
+    panel.steps.value = 100
+    panel.batch_size.value = 32
+    panel.start(background=False, paused=True)
+    assert panel.session.step == 0
+    panel.step_once()
+    assert panel.session.step == 10
+    assert panel.image.value[:4] == b"\x89PNG"
+    assert "step 10/100" in panel.status.value
+    assert panel.step_button.disabled is False and panel.pause_button.description == "Continue"
+
+
+def test_run_seeds_and_summary_table():
+    setup = PLAIN_GAN_SETUP.replace(hidden_dim=16, d_hidden_dim=16, batch_size=32)
+    table, runs = run_seeds(ring(), seeds=[0, 1], setup=setup, steps=5, label="GAN", n_eval_samples=200)
+    assert list(table.columns) == ["method", "seed", "modes_captured", "high_quality_fraction", "reverse_kl"]
+    assert len(runs) == 2 and runs[0].trainer.step == 5
+    summary = summarize(table)
+    assert summary.loc["GAN", "seeds"] == 2
+    assert " ± " in summary.loc["GAN", "modes_captured"]
+    with pytest.raises(ValueError, match="seeds must contain"):
+        run_seeds(ring(), seeds=[])
+    figure = scatter_grid({"a": torch.randn(5, 2), "b": torch.randn(5, 2)}, grid())
+    plt.close(figure)
+    plt.close(plot_history(runs[0].trainer.history))
