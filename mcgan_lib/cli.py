@@ -19,7 +19,7 @@ from mcgan_lib.checkpoint import CheckpointError
 from mcgan_lib.data.toy import TOY_TASKS, make_toy_task
 from mcgan_lib.experiments import PLAIN_GAN_SETUP
 from mcgan_lib.metrics.toy import evaluate_mixture
-from mcgan_lib.training import EvaluateEvery, TrainConfig, Trainer, TrainingDivergedError
+from mcgan_lib.training import EvaluateEvery, Trainer, TrainingDivergedError
 
 RUN_FILE = "run.json"
 

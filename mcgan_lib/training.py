@@ -31,7 +31,7 @@ from mcgan_lib.checkpoint import (
     save_checkpoint,
 )
 from mcgan_lib.config import resolve_device
-from mcgan_lib.data.base import Batch, DataSource
+from mcgan_lib.data.base import DataSource
 from mcgan_lib.losses import GAN_LOSSES, discriminator_loss, generator_loss
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, NoRegularizer, Regularizer
 from mcgan_lib.validation import check_choice, check_float, check_int

@@ -72,8 +72,8 @@ def draw_gradient_arrows(ax, generator, discriminator, z: torch.Tensor, gan_loss
     scale = norm / norm.max().clamp_min(1e-12)
     arrows = direction / norm * scale
     points = fake.detach().cpu()
-    ax.quiver(points[:, 0], points[:, 1], arrows[:, 0], arrows[:, 1], color=FAKE_COLOR, alpha=0.7,
-              angles="xy", scale_units="xy", scale=3.0, width=0.004)
+    ax.quiver(points[:, 0], points[:, 1], arrows[:, 0], arrows[:, 1], color="#252525", alpha=0.8,
+              angles="xy", scale_units="xy", scale=1.5, width=0.004)
 
 
 @torch.no_grad()

@@ -14,7 +14,6 @@ import threading
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
-import torch
 
 from mcgan_lib.data.toy import make_toy_task
 from mcgan_lib.experiments import PLAIN_GAN_SETUP, ToySetup

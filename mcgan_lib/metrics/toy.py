@@ -19,7 +19,6 @@ Protocol (see ``shared/reference-results.md``):
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import torch
