@@ -21,7 +21,7 @@ import time
 import torch
 
 from mcgan_lib.data.toy import ring
-from mcgan_lib.experiments_multiseed import arguments_from_setup, build_networks
+from mcgan_lib.experiments import arguments_from_setup, build_networks
 from mcgan_lib.regularizers.hierarchical import (
     HierarchicalModeRegularizer,
     ere_lower_bounds,

@@ -2,6 +2,7 @@
 
     python -m mcgan_lib train --task ring --steps 6000 --seed 0 --out runs/ring0
     python -m mcgan_lib train --resume runs/ring0 --steps 8000
+    python -m mcgan_lib train --task ring --regularizer ms --weight 1.0 --out runs/ring0_ms
 
 ``--out`` receives ``run.json`` (the arguments, so ``--resume`` rebuilds the same run),
 ``checkpoint.pt`` (atomic, written every ``--checkpoint-every`` steps and at the end), ``metrics.json``
@@ -22,6 +23,32 @@ from mcgan_lib.metrics.toy import evaluate_mixture
 from mcgan_lib.training import EvaluateEvery, Trainer, TrainingDivergedError
 
 RUN_FILE = "run.json"
+REGULARIZERS = ("none", "ms", "hm", "mr", "reg_gan", "mdgan")
+
+
+def make_regularizer(name: str, weight: float, data_dim: int, latent_dim: int, seed: int):
+    """The regularizer named on the command line (``none``: the plain GAN), with weight λ = ``weight``:
+    ``ms`` MSGAN, ``hm`` HMGAN (all ERE targets 0), ``mr`` Gaussian MR2 with K = 8, ``reg_gan`` and
+    ``mdgan`` (λ1 = λ2 = ``weight``)."""
+    if name == "none":
+        return None
+    if name == "ms":
+        from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
+
+        return ModeSeekingRegularizer(weight)
+    if name == "hm":
+        from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer
+
+        return HierarchicalModeRegularizer(weight)
+    if name == "mr":
+        from mcgan_lib.regularizers.moment_reconstruction import MomentReconstruction
+
+        return MomentReconstruction(weight, samples_per_input=8, distribution="gaussian", moments=2)
+    from mcgan_lib.experiments.mode_regularized import build_regularizer
+
+    return build_regularizer(
+        name, data_dim, latent_dim, hidden_dim=64, lambda_geometric=weight, lambda_mode=weight, seed=seed
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, help="output folder (new run)")
     train.add_argument("--resume", type=Path, help="folder of a run to continue")
+    train.add_argument("--regularizer", choices=REGULARIZERS, default="none", help="anti-collapse term (default: none)")
+    train.add_argument("--weight", type=float, default=1.0, help="the regularizer's λ (default: 1.0)")
     train.add_argument("--lr", type=float, default=PLAIN_GAN_SETUP.lr)
     train.add_argument("--batch-size", type=int, default=PLAIN_GAN_SETUP.batch_size)
     train.add_argument("--latent-dim", type=int, default=PLAIN_GAN_SETUP.latent_dim)
@@ -53,11 +82,15 @@ def _build(arguments: dict):
         hidden_dim=arguments["hidden_dim"], d_hidden_dim=arguments["hidden_dim"], optimizer=arguments["optimizer"],
     )
     generator, discriminator = setup.networks(data, arguments["seed"])
+    regularizer = make_regularizer(
+        arguments.get("regularizer", "none"), arguments.get("weight", 1.0), data.data_dim, setup.latent_dim,
+        arguments["seed"],
+    )
     config = setup.train_config(
         arguments["seed"], steps=arguments["steps"] if arguments["steps"] is not None else setup.steps,
         device=arguments["device"], checkpoint_every=arguments["checkpoint_every"],
     )
-    return data, generator, discriminator, config
+    return data, generator, discriminator, regularizer, config
 
 
 def _write_outputs(trainer: Trainer, data, out: Path, figures: bool) -> dict:
@@ -97,7 +130,7 @@ def train_command(args: argparse.Namespace) -> int:
         if (out / "checkpoint.pt").exists():
             raise SystemExit(f"error: --out {out} already holds a checkpoint; use --resume {out} to continue it")
     try:
-        data, generator, discriminator, config = _build(arguments)
+        data, generator, discriminator, regularizer, config = _build(arguments)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
     out.mkdir(parents=True, exist_ok=True)
@@ -105,7 +138,8 @@ def train_command(args: argparse.Namespace) -> int:
         (out / RUN_FILE).write_text(json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in arguments.items()}, indent=2))
     callbacks = [EvaluateEvery(arguments["eval_every"], lambda t: evaluate_mixture(t.generator, data).scalars())]
     trainer = Trainer(
-        data, generator, discriminator, config, callbacks=callbacks, checkpoint_dir=out, progress=args.progress
+        data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks, checkpoint_dir=out,
+        progress=args.progress,
     )
     if args.resume is not None:
         try:

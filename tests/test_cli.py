@@ -33,6 +33,18 @@ def test_resume_matches_an_uninterrupted_cli_run(tmp_path):
         assert torch.equal(tensor, split["generator"][name]), name
 
 
+@pytest.mark.parametrize("name", ["ms", "hm", "mr", "reg_gan", "mdgan"])
+def test_every_regularizer_trains_from_the_cli_and_resumes(tmp_path, name):
+    out = tmp_path / name
+    main(["train", "--steps", "4", "--regularizer", name, "--weight", "0.5", "--out", str(out), "--no-figures", *SMALL])
+    state = load_checkpoint(out)
+    assert state["regularizer_config"]["name"] != "none"
+    main(["train", "--resume", str(out), "--steps", "6", "--no-figures"])
+    assert load_checkpoint(out)["step"] == 6
+    with pytest.raises(SystemExit, match="weight must be >= 0|lambda_geometric must be >= 0"):
+        main(["train", "--steps", "2", "--regularizer", name, "--weight", "-1", "--out", str(tmp_path / "bad"), *SMALL])
+
+
 def test_cli_errors_are_messages_not_tracebacks(tmp_path):
     with pytest.raises(SystemExit, match="exactly one of --out"):
         main(["train"])

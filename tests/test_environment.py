@@ -1,7 +1,6 @@
 """environment.yml (conda) and pyproject.toml (pip) must name the same packages and versions."""
 
 import re
-import subprocess
 import tomllib
 from pathlib import Path
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mcgan_lib.data.toy import ring
-from mcgan_lib.experiments_multiseed import arguments_from_setup, build_networks, run_seeds
+from mcgan_lib.experiments import arguments_from_setup, build_networks, run_seeds
 from mcgan_lib.regularizers.hierarchical import (
     HierarchicalModeRegularizer,
     ere_lower_bounds,

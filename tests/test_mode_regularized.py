@@ -15,13 +15,12 @@ from mcgan_lib.regularizers.mode_regularized import (
     ManifoldDiffusionRegularizer,
     MLPEncoder,
     ModeRegularizer,
-    build_regularizer,
     check_encoder_matches,
     geometric_loss,
     mode_loss,
     reconstruct,
-    toy_comparison,
 )
+from mcgan_lib.experiments.mode_regularized import build_regularizer, toy_comparison
 from mcgan_lib.training import Trainer, TrainConfig
 
 

@@ -8,7 +8,7 @@ import torch
 
 from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.toy import ring
-from mcgan_lib.experiments_multiseed import arguments_from_setup, build_networks, run_seeds, summarize, sweep_weights
+from mcgan_lib.experiments import arguments_from_setup, build_networks, run_seeds, summarize, sweep_weights
 from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer, mode_seeking_loss
 from mcgan_lib.training import Trainer
 

@@ -19,16 +19,15 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     VARIANTS,
     MomentReconstruction,
     fit_predictor,
-    make_objective,
     mle_loss,
     mr_loss,
     parse_variant,
     proxy_mr_loss,
     sample_center,
     sample_spread,
-    seed_table,
-    summarize_seeds,
 )
+from mcgan_lib.experiments.moment_reconstruction import make_objective, seed_table
+from mcgan_lib.experiments import summarize
 from mcgan_lib.regularizers.reconstruction import Reconstruction, reconstruction_loss
 from mcgan_lib.training import TrainConfig, Trainer
 
@@ -314,7 +313,7 @@ def test_mr_captures_more_ring_modes_than_gan_plus_l2():
     modes = runs.groupby("objective")["modes_captured"].mean()
     assert modes["gaussian_mr1"] >= modes["gan+l2"] + 2.0
     assert modes["gaussian_proxy_mr2"] >= modes["gan+l2"] + 2.0
-    table = summarize_seeds(runs)
+    table = summarize(runs, by="objective")
     assert list(table.index) == objectives and (table["seeds"] == 3).all()
 
 

@@ -1,6 +1,5 @@
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mcgan_lib.losses import discriminator_loss, generator_loss
 from mcgan_lib.nets import MLPDiscriminator, MLPGenerator, build_network

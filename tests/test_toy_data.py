@@ -3,7 +3,15 @@ import math
 import pytest
 import torch
 
-from mcgan_lib.data import Batch, BranchingConditional, GaussianMixture, TensorDataSource, grid, imbalanced_ring, ring
+from mcgan_lib.data import (
+    Batch,
+    BranchingConditional,
+    GaussianMixture,
+    TensorDataSource,
+    grid,
+    imbalanced_ring,
+    ring,
+)
 from mcgan_lib.data.toy import make_toy_task
 
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mcgan_lib.data import grid, ring
-from mcgan_lib.experiments import PLAIN_GAN_SETUP, run_seeds, summarize
+from mcgan_lib.experiments import PLAIN_GAN_SETUP, train_toy
 from mcgan_lib.nets import MLPDiscriminator, MLPGenerator
 from mcgan_lib.viz import gan_lab_figure, plot_history, scatter_grid, snapshot_timeline
 from mcgan_lib.widgets import SessionSettings, TrainingPanel, TrainingSession
@@ -49,16 +49,14 @@ def test_panel_runs_pauses_and_steps_synchronously():
     assert panel.step_button.disabled is False and panel.pause_button.description == "Continue"
 
 
-def test_run_seeds_and_summary_table():
+def test_train_toy_keeps_snapshots_and_metrics_and_plots():
     setup = PLAIN_GAN_SETUP.replace(hidden_dim=16, d_hidden_dim=16, batch_size=32)
-    table, runs = run_seeds(ring(), seeds=[0, 1], setup=setup, steps=5, label="GAN", n_eval_samples=200)
-    assert list(table.columns) == ["method", "seed", "modes_captured", "high_quality_fraction", "reverse_kl"]
-    assert len(runs) == 2 and runs[0].trainer.step == 5
-    summary = summarize(table)
-    assert summary.loc["GAN", "seeds"] == 2
-    assert " ± " in summary.loc["GAN", "modes_captured"]
-    with pytest.raises(ValueError, match="seeds must contain"):
-        run_seeds(ring(), seeds=[])
+    run = train_toy(ring(), seed=0, setup=setup, steps=10, snapshot_every=5, eval_every=5, n_eval_samples=200)
+    assert run.trainer.step == 10
+    assert run.snapshots.steps == [0, 5, 10]
+    assert run.trainer.history["eval"]["step"] == [5, 10]
+    assert set(run.metrics) == {"modes_captured", "high_quality_fraction", "reverse_kl"}
     figure = scatter_grid({"a": torch.randn(5, 2), "b": torch.randn(5, 2)}, grid())
+    assert sum(ax.axison for ax in figure.axes) == 2
     plt.close(figure)
-    plt.close(plot_history(runs[0].trainer.history))
+    plt.close(plot_history(run.trainer.history))

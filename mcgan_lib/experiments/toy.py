@@ -1,4 +1,4 @@
-"""Named toy configurations and the multi-seed runs the chapters tabulate.
+"""Named toy configurations and single training runs with snapshots (chapter 01's baseline).
 
 :data:`PLAIN_GAN_SETUP` is chapter 01's configuration, chosen because a plain GAN collapses with it
 for most seeds: a 16-dimensional latent, two hidden layers of 64 ReLU units in both networks, Adam
@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Callable
-
-import pandas as pd
-import torch
 
 from mcgan_lib.config import choose
 from mcgan_lib.data.base import DataSource
@@ -24,9 +20,6 @@ from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.training import EvaluateEvery, Snapshots, TrainConfig, Trainer
 from mcgan_lib.validation import check_int
-
-METRIC_COLUMNS = ("modes_captured", "high_quality_fraction", "reverse_kl")
-
 
 @dataclass(frozen=True)
 class ToySetup:
@@ -140,45 +133,3 @@ def train_toy(
     if isinstance(data, GaussianMixture):
         metrics = evaluate_mixture(trainer.generator, data, n_samples=n_eval_samples).scalars()
     return ToyRun(seed=seed, trainer=trainer, snapshots=snapshots, metrics=metrics)
-
-
-def run_seeds(
-    data: DataSource,
-    seeds,
-    setup: ToySetup = PLAIN_GAN_SETUP,
-    make_regularizer: Callable[[], Regularizer] | None = None,
-    label: str = "GAN",
-    **train_kwargs,
-) -> tuple[pd.DataFrame, list[ToyRun]]:
-    """Train one run per seed (a fresh regularizer from ``make_regularizer`` each time) and return a
-    tidy table (one row per seed: ``method``, ``seed`` and the metrics) and the runs."""
-    seeds = [check_int("seed", s, minimum=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must contain at least one seed, got an empty list")
-    runs, rows = [], []
-    for seed in seeds:
-        regularizer = make_regularizer() if make_regularizer is not None else None
-        run = train_toy(data, seed=seed, setup=setup, regularizer=regularizer, **train_kwargs)
-        runs.append(run)
-        rows.append({"method": label, "seed": seed, **run.metrics})
-    return pd.DataFrame(rows), runs
-
-
-def summarize(table: pd.DataFrame, by: str = "method", columns=METRIC_COLUMNS, digits: int = 2) -> pd.DataFrame:
-    """Mean ± std over seeds of each metric column, one row per ``by`` value (std with ddof=1)."""
-    missing = [c for c in (by, *columns) if c not in table.columns]
-    if missing:
-        raise ValueError(f"table is missing the columns {missing}; it has {list(table.columns)}")
-    grouped = table.groupby(by, sort=False)
-    out = pd.DataFrame(index=grouped.size().index)
-    out["seeds"] = grouped.size()
-    for column in columns:
-        mean = grouped[column].mean()
-        std = grouped[column].std(ddof=1).fillna(0.0)
-        out[column] = [f"{m:.{digits}f} ± {s:.{digits}f}" for m, s in zip(mean, std)]
-    return out
-
-
-def final_samples(run: ToyRun, n: int = 1000, seed: int = 0) -> torch.Tensor:
-    """``n`` samples of a trained run, with latents from a generator seeded by ``seed``."""
-    return run.trainer.sample(n, seed=seed).cpu()

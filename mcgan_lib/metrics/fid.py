@@ -180,22 +180,15 @@ def inception_score_from_probabilities(probabilities: torch.Tensor, splits: int 
 
     For each part, exp(mean_x KL(p(y|x) || p(y))) with p(y) the part's mean prediction (Salimans et
     al. 2016; the remainder N mod splits is dropped, as in the original code). Uniform predictions give
-    1; confident predictions spread evenly over K classes give K.
+    1; confident predictions spread evenly over K classes give K. The formula of each part is
+    :func:`mcgan_lib.metrics.classifier_scores.inception_score`.
     """
-    if probabilities.ndim != 2 or probabilities.shape[0] == 0:
-        raise ValueError(f"probabilities must have shape (N, classes), got {tuple(probabilities.shape)}")
+    from mcgan_lib.metrics.classifier_scores import check_probabilities, inception_score as score_of_part
+
+    probabilities = check_probabilities("probabilities", probabilities, ndim=2)
     check_int("splits", splits, minimum=1, maximum=probabilities.shape[0])
-    if (probabilities < 0).any() or not torch.allclose(probabilities.sum(1), torch.ones(len(probabilities), dtype=probabilities.dtype), atol=1e-4):
-        raise ValueError("probabilities must be non-negative rows that sum to 1 (apply softmax to logits first)")
-    p = probabilities.double()
-    size = p.shape[0] // splits
-    scores = []
-    for k in range(splits):
-        part = p[k * size : (k + 1) * size]
-        marginal = part.mean(0, keepdim=True)
-        kl = torch.where(part > 0, part * (part.clamp_min(1e-300).log() - marginal.clamp_min(1e-300).log()), torch.zeros_like(part))
-        scores.append(torch.exp(kl.sum(1).mean()))
-    scores = torch.stack(scores)
+    size = probabilities.shape[0] // splits
+    scores = torch.tensor([score_of_part(probabilities[k * size : (k + 1) * size]) for k in range(splits)])
     return float(scores.mean()), float(scores.std()) if splits > 1 else 0.0
 
 

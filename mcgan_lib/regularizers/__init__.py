@@ -1,5 +1,36 @@
-"""Anti-collapse regularizers. Each is a :class:`Regularizer` the training loop calls; see ``base``."""
+"""Anti-collapse regularizers. Each is a :class:`Regularizer` the training loop calls (see ``base``);
+each module also holds its losses as pure functions of tensors.
+
+- ``mode_seeking``: MSGAN's mode-seeking loss (Mao et al. 2019)
+- ``hierarchical``: HMGAN's per-layer ratio loss with ERE targets and their lower bounds
+- ``moment_reconstruction``: MR-GAN's eight (proxy) moment-reconstruction losses (Lee et al. 2019)
+- ``reconstruction``: the plain ℓ1/ℓ2 reconstruction baselines
+- ``mode_regularized``: Reg-GAN and MDGAN (Che et al. 2017)
+"""
 
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, NoRegularizer, Regularizer
+from mcgan_lib.regularizers.hierarchical import (
+    HierarchicalModeRegularizer,
+    ere_lower_bounds,
+    estimate_ere_bounds,
+    hierarchical_mode_loss,
+    layer_diversity,
+)
+from mcgan_lib.regularizers.mode_regularized import (
+    ManifoldDiffusionRegularizer,
+    ModeRegularizer,
+    geometric_loss,
+    mode_loss,
+)
+from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer, mode_seeking_loss
+from mcgan_lib.regularizers.moment_reconstruction import MomentReconstruction, mle_loss, mr_loss, proxy_mr_loss
+from mcgan_lib.regularizers.reconstruction import Reconstruction, reconstruction_loss
 
-__all__ = ["Regularizer", "NoRegularizer", "GeneratorStep", "DiscriminatorStep"]
+__all__ = [
+    "Regularizer", "NoRegularizer", "GeneratorStep", "DiscriminatorStep",
+    "ModeSeekingRegularizer", "mode_seeking_loss",
+    "HierarchicalModeRegularizer", "hierarchical_mode_loss", "ere_lower_bounds", "estimate_ere_bounds", "layer_diversity",
+    "MomentReconstruction", "mr_loss", "proxy_mr_loss", "mle_loss",
+    "Reconstruction", "reconstruction_loss",
+    "ModeRegularizer", "ManifoldDiffusionRegularizer", "geometric_loss", "mode_loss",
+]

@@ -9,7 +9,7 @@
 - :func:`summarize` turns a table into "mean ± std" per setting (std with ddof=1, the sample std).
 
 Seeding: the run with seed s uses ``TrainConfig(seed=s)`` for data and latents, ``seed=s`` for G's
-initial weights and ``seed=s + 10_000`` for D's (as :func:`mcgan_lib.experiments.train_toy`), so two
+initial weights and ``seed=s + 10_000`` for D's (as :func:`mcgan_lib.experiments.toy.train_toy`), so two
 settings with the same seed start from the same networks and see the same first batch.
 
 :func:`arguments_from_setup` turns chapter 01's :data:`mcgan_lib.experiments.PLAIN_GAN_SETUP` (or any
@@ -28,6 +28,7 @@ import torch
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.toy import GaussianMixture
+from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP
 from mcgan_lib.metrics.toy import conditional_branch_coverage, evaluate_mixture
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
 from mcgan_lib.regularizers.base import Regularizer
@@ -40,8 +41,6 @@ DISCRIMINATOR_SEED_OFFSET = 10_000
 def arguments_from_setup(setup=None, steps: int | None = None, **overrides) -> tuple[TrainConfig, dict]:
     """``(config, net_kwargs)`` of a :class:`mcgan_lib.experiments.ToySetup` (default: chapter 01's
     ``PLAIN_GAN_SETUP``); ``steps`` None uses the setup's full- or quick-mode step count."""
-    from mcgan_lib.experiments import PLAIN_GAN_SETUP
-
     setup = PLAIN_GAN_SETUP if setup is None else setup
     net_kwargs = {
         "generator": {"latent_dim": setup.latent_dim, "hidden_dim": setup.hidden_dim, "depth": setup.depth,
