@@ -64,6 +64,7 @@ def _time_pair(device: torch.device, steps: int, repeats: int) -> tuple[float, f
 
 
 def run(quick: bool) -> list[dict]:
+    torch.set_num_threads(1)  # the toy MLPs gain nothing from more threads; fixed for comparable runs
     steps, repeats = (100, 2) if quick else (1000, 5)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     rows = []

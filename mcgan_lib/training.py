@@ -209,6 +209,11 @@ class Snapshots(Callback):
         self._take(trainer)
 
 
+def _weighted(term: torch.Tensor, weight: float) -> torch.Tensor:
+    """``weight * term``, skipping the multiplication for the usual weight 1."""
+    return term if weight == 1.0 else weight * term
+
+
 def _make_optimizer(params, lr: float, config: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam(
         params, lr=lr, betas=config.betas, weight_decay=config.weight_decay, amsgrad=config.optimizer == "amsgrad"
@@ -304,13 +309,13 @@ class Trainer:
             fake = self.generator(z, batch.condition)
         terms: dict[str, torch.Tensor] = {}
         real_logits = fake_logits = None
-        loss = torch.zeros((), device=self.device)
+        loss = 0.0
         if self.regularizer.adversarial_weight > 0:
             real_logits = self.discriminator(batch.real, batch.condition)
             fake_logits = self.discriminator(fake, batch.condition)
             adversarial = discriminator_loss(real_logits, fake_logits, self.config.gan_loss)
             terms["d_adversarial"] = adversarial
-            loss = loss + self.regularizer.adversarial_weight * adversarial
+            loss = _weighted(adversarial, self.regularizer.adversarial_weight)
         context = DiscriminatorStep(
             step=self.step + 1, batch=batch, fake=fake, real_logits=real_logits, fake_logits=fake_logits,
             generator=self.generator, discriminator=self.discriminator, rng=self.rng,
@@ -319,13 +324,15 @@ class Trainer:
         for name, term in self.regularizer.discriminator_terms(context).items():
             terms[f"d_{name}"] = term
             loss = loss + term
+        if not isinstance(loss, torch.Tensor):  # no adversarial loss and no regularizer term: D rests
+            return terms
         self._check_finite("discriminator loss", loss, self.step + 1, self.last_checkpoint)
         self.optimizer_d.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_(self._d_params, self.config.grad_clip)
         self.optimizer_d.step()
-        terms["d_loss"] = loss
+        terms["d_loss"] = loss.detach()
         return terms
 
     def _generator_step(self) -> dict[str, torch.Tensor]:
@@ -341,14 +348,14 @@ class Trainer:
         else:
             fake_flat, features = self.generator(z, condition), None
         terms: dict[str, torch.Tensor] = {}
-        loss = torch.zeros((), device=self.device)
+        loss = 0.0
         fake_logits = None
         if reg.adversarial_weight > 0:
             fake_logits = self.discriminator(fake_flat, condition)
             adversarial = generator_loss(fake_logits, self.config.gan_loss)
             fake_logits = fake_logits.reshape(copies, n, *fake_logits.shape[1:])
             terms["g_adversarial"] = adversarial
-            loss = loss + reg.adversarial_weight * adversarial
+            loss = _weighted(adversarial, reg.adversarial_weight)
         context = GeneratorStep(
             step=self.step + 1, batch=batch, z=z.reshape(copies, n, -1),
             condition=None if condition is None else condition.reshape(copies, n, -1),
@@ -359,19 +366,24 @@ class Trainer:
         for name, term in reg.generator_terms(context).items():
             terms[f"g_{name}"] = term
             loss = loss + term
+        if not isinstance(loss, torch.Tensor):
+            raise ValueError(
+                f"regularizer {reg.name!r} sets adversarial_weight=0 and adds no generator term: G has nothing to minimise"
+            )
         self._check_finite("generator loss", loss, self.step + 1, self.last_checkpoint)
         self.optimizer_g.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_(self._g_params, self.config.grad_clip)
         self.optimizer_g.step()
-        terms["g_loss"] = loss
+        terms["g_loss"] = loss.detach()
         return terms
 
     def train_step(self) -> dict[str, float] | None:
         """One iteration: ``d_steps`` discriminator steps, then one generator step."""
-        self.generator.train()
-        self.discriminator.train()
+        if not (self.generator.training and self.discriminator.training):  # set once, not every step
+            self.generator.train()
+            self.discriminator.train()
         for _ in range(self.config.d_steps):
             d_terms = self._discriminator_step()
         g_terms = self._generator_step()
