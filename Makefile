@@ -7,6 +7,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Extra JupyterLab options, e.g. `make lab JUPYTER_ARGS="--no-browser --port 8890"`. Jupyter refuses to
+# run as root unless told; containers and some lab machines run as root, so allow it there.
+JUPYTER_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: setup lab test test-all bench clean
 
@@ -18,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(JUPYTER_ARGS) notebooks/
 
 # Quick mode shrinks training in the notebooks; `slow` tests (long multi-seed claims) run in test-all.
 test: setup
