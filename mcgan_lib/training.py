@@ -299,6 +299,15 @@ class Trainer:
             )
 
     # ------------------------------------------------------------------ steps
+    def _update(self, name: str, loss: torch.Tensor, optimizer: torch.optim.Optimizer, params: list) -> None:
+        """Check ``loss`` is finite (else stop, naming the step), then one clipped optimiser step."""
+        self._check_finite(name, loss, self.step + 1, self.last_checkpoint)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip is not None:
+            nn.utils.clip_grad_norm_(params, self.config.grad_clip)
+        optimizer.step()
+
     def _sample_latent(self, n: int) -> torch.Tensor:
         return self.generator.sample_latent(n, self.rng, device=self.device)
 
@@ -326,12 +335,7 @@ class Trainer:
             loss = loss + term
         if not isinstance(loss, torch.Tensor):  # no adversarial loss and no regularizer term: D rests
             return terms
-        self._check_finite("discriminator loss", loss, self.step + 1, self.last_checkpoint)
-        self.optimizer_d.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(self._d_params, self.config.grad_clip)
-        self.optimizer_d.step()
+        self._update("discriminator loss", loss, self.optimizer_d, self._d_params)
         terms["d_loss"] = loss.detach()
         return terms
 
@@ -370,12 +374,7 @@ class Trainer:
             raise ValueError(
                 f"regularizer {reg.name!r} sets adversarial_weight=0 and adds no generator term: G has nothing to minimise"
             )
-        self._check_finite("generator loss", loss, self.step + 1, self.last_checkpoint)
-        self.optimizer_g.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(self._g_params, self.config.grad_clip)
-        self.optimizer_g.step()
+        self._update("generator loss", loss, self.optimizer_g, self._g_params)
         terms["g_loss"] = loss.detach()
         return terms
 
