@@ -15,10 +15,12 @@ from mcgan_lib.experiments.multiseed import (
     run_seeds,
     summarize,
     sweep_weights,
+    table_over_settings,
 )
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToyRun, ToySetup, train_toy
 
 __all__ = [
     "PLAIN_GAN_SETUP", "ToySetup", "ToyRun", "train_toy",
     "run_seeds", "sweep_weights", "summarize", "arguments_from_setup", "build_networks", "default_evaluate",
+    "table_over_settings",
 ]

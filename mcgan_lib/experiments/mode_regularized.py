@@ -6,9 +6,9 @@ and over a (λ1, λ2) grid for the chapter's instant sliders. The losses and reg
 
 from __future__ import annotations
 
-import pandas
 import torch
 
+from mcgan_lib.experiments.multiseed import table_over_settings
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, MLPEncoder, ModeRegularizer
 from mcgan_lib.validation import check_choice
@@ -97,21 +97,6 @@ def minor_mode_report(generator, mixture, minor_mode: int = 0, n_samples: int = 
     }
 
 
-def run_over_seeds(run_one, settings: list[dict], seeds) -> "pandas.DataFrame":
-    """A per-seed table: ``run_one(seed=s, **setting)`` (a dict of numbers) for every setting and seed.
-
-    Each row holds the setting's values, ``seed`` and the numbers returned. (A small stand-in for the
-    project's generic multi-seed helper, which did not exist when this chapter was written.)
-    """
-    import pandas as pd
-
-    rows = []
-    for setting in settings:
-        for seed in seeds:
-            rows.append({**setting, "seed": seed, **run_one(seed=seed, **setting)})
-    return pd.DataFrame(rows)
-
-
 def toy_comparison(mixture, methods=METHODS, seeds=range(5), minor_mode: int = 0, keep: dict | None = None,
                    **train_kwargs):
     """Per-seed :func:`minor_mode_report` of each method trained on ``mixture`` (a DataFrame).
@@ -126,7 +111,7 @@ def toy_comparison(mixture, methods=METHODS, seeds=range(5), minor_mode: int = 0
             keep[method] = trainer
         return minor_mode_report(trainer.generator, mixture, minor_mode)
 
-    return run_over_seeds(run_one, [{"method": m} for m in methods], list(seeds))
+    return table_over_settings(run_one, [{"method": m} for m in methods], list(seeds))
 
 
 def lambda_sweep(mixture, lambda_geometric_values, lambda_mode_values, seeds=(0,), n_show: int = 500, **train_kwargs):
@@ -147,7 +132,7 @@ def lambda_sweep(mixture, lambda_geometric_values, lambda_mode_values, seeds=(0,
         return minor_mode_report(trainer.generator, mixture)
 
     settings = [{"lambda_geometric": float(a), "lambda_mode": float(b)} for a in lambda_geometric_values for b in lambda_mode_values]
-    return run_over_seeds(run_one, settings, list(seeds)), samples
+    return table_over_settings(run_one, settings, list(seeds)), samples
 
 
 DIGIT_SIGMAS = (0.5, 1.0)
@@ -205,4 +190,4 @@ def digits_comparison(methods=METHODS, seeds=range(5), sigmas=DIGIT_SIGMAS, d_st
         return digits_report(trainer.generator, classifier, train_data, test_data, sigmas=sigmas,
                              d_star_steps=d_star_steps, seed=seed)
 
-    return run_over_seeds(run_one, [{"method": m} for m in methods], list(seeds)), samples
+    return table_over_settings(run_one, [{"method": m} for m in methods], list(seeds)), samples

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from mcgan_lib.data.base import DataSource
+from mcgan_lib.experiments.multiseed import default_evaluate
 from mcgan_lib.nets.predictor import MomentPredictor
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.regularizers.moment_reconstruction import (
@@ -124,14 +125,6 @@ def train_objective(
     return trainer
 
 
-def _coverage_row(trainer, data, n_eval_samples: int) -> dict:
-    from mcgan_lib.metrics.toy import conditional_branch_coverage, evaluate_mixture
-
-    if data.condition_dim == 0:
-        return evaluate_mixture(trainer.generator, data, n_samples=n_eval_samples).scalars()
-    return conditional_branch_coverage(trainer.generator, data)
-
-
 def seed_table(
     data: DataSource,
     objectives,
@@ -145,8 +138,7 @@ def seed_table(
     (objective, seed) and its scores (mode coverage for a mixture, branch coverage for a conditional
     toy), and ``generators[objective]``, the first seed's trained generator (for the figures).
 
-    Proxy variants use predictors fitted once (seed 0) on ``data``. (A generic multi-seed helper was
-    not yet in the library when this was written; this is the small one the issue asked for.)
+    Proxy variants use predictors fitted once (seed 0) on ``data``.
     """
     import pandas as pd
 
@@ -159,7 +151,7 @@ def seed_table(
     for objective in objectives:
         for seed in seeds:
             trainer = train_objective(data, objective, seed, steps, predictors=predictors, **train_kwargs)
-            rows.append({"objective": objective, "seed": seed, **_coverage_row(trainer, data, n_eval_samples)})
+            rows.append({"objective": objective, "seed": seed, **default_evaluate(trainer.generator, data, n_eval_samples)})
             if seed == seeds[0]:
                 generators[objective] = trainer.generator.eval()
     return pd.DataFrame(rows), generators
@@ -191,7 +183,7 @@ def variant_sweep(
                 )
                 rows.append({
                     "variant": variant, "K": samples_per_input, "weight": weight,
-                    **_coverage_row(trainer, data, 2500), "samples": trainer.sample(keep_samples).numpy(),
+                    **default_evaluate(trainer.generator, data), "samples": trainer.sample(keep_samples).numpy(),
                 })
     return pd.DataFrame(rows)
 

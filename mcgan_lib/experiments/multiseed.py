@@ -71,10 +71,10 @@ def build_networks(data: DataSource, net_kwargs: dict | None, seed: int):
     return generator, discriminator
 
 
-def default_evaluate(generator, data) -> dict[str, float]:
-    """The chapter metrics for the toys: VEEGAN/PacGAN protocol (2,500 samples) or branch coverage."""
+def default_evaluate(generator, data, n_samples: int = 2500) -> dict[str, float]:
+    """The chapter metrics for the toys: VEEGAN/PacGAN protocol (``n_samples`` samples) or branch coverage."""
     if isinstance(data, GaussianMixture):
-        return evaluate_mixture(generator, data).scalars()
+        return evaluate_mixture(generator, data, n_samples=n_samples).scalars()
     if isinstance(data, BranchingConditional):
         return conditional_branch_coverage(generator, data)
     raise ValueError(
@@ -143,6 +143,16 @@ def run_seeds(
         if keep_generator:
             row["generator"] = generator
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table_over_settings(run_one: Callable[..., dict], settings: list[dict], seeds) -> pd.DataFrame:
+    """A per-seed table for runs that are not a single regularizer factory: ``run_one(seed=s, **setting)``
+    returns a dict of numbers for every setting and seed; each row holds the setting, ``seed`` and them."""
+    rows = []
+    for setting in settings:
+        for seed in seeds:
+            rows.append({**setting, "seed": seed, **run_one(seed=seed, **setting)})
     return pd.DataFrame(rows)
 
 
