@@ -209,9 +209,79 @@ class Snapshots(Callback):
         self._take(trainer)
 
 
-def _weighted(term: torch.Tensor, weight: float) -> torch.Tensor:
+def _weighted(term: torch.Tensor, weight) -> torch.Tensor:
     """``weight * term``, skipping the multiplication for the usual weight 1."""
-    return term if weight == 1.0 else weight * term
+    return term if isinstance(weight, float) and weight == 1.0 else weight * term
+
+
+def discriminator_objective(
+    generator: nn.Module, discriminator: nn.Module, regularizer: Regularizer, batch, z: torch.Tensor,
+    gan_loss: str, step: int, rng: torch.Generator | None = None, sample_latent: Callable | None = None,
+) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
+    """D's loss on one batch: ``adversarial_weight`` × the adversarial loss on real vs G(z) (G not
+    differentiated) + the regularizer's discriminator terms. Returns ``(loss, terms)``; ``loss`` is
+    None when there is nothing to minimise (D rests). A pure function of the networks and tensors, shared
+    by :class:`Trainer` and :class:`mcgan_lib.ensemble.EnsembleTrainer`."""
+    with torch.no_grad():
+        fake = generator(z, batch.condition)
+    terms: dict[str, torch.Tensor] = {}
+    real_logits = fake_logits = None
+    loss = None
+    if regularizer.adversarial_weight > 0:
+        real_logits = discriminator(batch.real, batch.condition)
+        fake_logits = discriminator(fake, batch.condition)
+        adversarial = discriminator_loss(real_logits, fake_logits, gan_loss)
+        terms["d_adversarial"] = adversarial
+        loss = _weighted(adversarial, regularizer.adversarial_weight)
+    context = DiscriminatorStep(
+        step=step, batch=batch, fake=fake, real_logits=real_logits, fake_logits=fake_logits,
+        generator=generator, discriminator=discriminator, rng=rng, gan_loss=gan_loss, sample_latent=sample_latent,
+    )
+    for name, term in regularizer.discriminator_terms(context).items():
+        terms[f"d_{name}"] = term
+        loss = term if loss is None else loss + term
+    return loss, terms
+
+
+def generator_objective(
+    generator: nn.Module, discriminator: nn.Module, regularizer: Regularizer, batch, z: torch.Tensor,
+    gan_loss: str, step: int, rng: torch.Generator | None = None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """G's loss on one batch: ``z`` holds ``latent_copies`` latents per row of ``batch`` (copy-major),
+    run through G in one forward pass; ``adversarial_weight`` × the adversarial loss on all copies +
+    the regularizer's generator terms. Returns ``(loss, terms)``."""
+    copies = regularizer.latent_copies
+    n = len(batch)
+    condition = None if batch.condition is None else batch.condition.repeat(copies, 1)
+    if regularizer.needs_features:
+        fake_flat, features = generator(z, condition, return_features=True)
+        features = [f.reshape(copies, n, *f.shape[1:]) for f in features]
+    else:
+        fake_flat, features = generator(z, condition), None
+    terms: dict[str, torch.Tensor] = {}
+    loss = None
+    fake_logits = None
+    if regularizer.adversarial_weight > 0:
+        fake_logits = discriminator(fake_flat, condition)
+        adversarial = generator_loss(fake_logits, gan_loss)
+        fake_logits = fake_logits.reshape(copies, n, *fake_logits.shape[1:])
+        terms["g_adversarial"] = adversarial
+        loss = _weighted(adversarial, regularizer.adversarial_weight)
+    context = GeneratorStep(
+        step=step, batch=batch, z=z.reshape(copies, n, -1),
+        condition=None if condition is None else condition.reshape(copies, n, -1),
+        fake=fake_flat.reshape(copies, n, *fake_flat.shape[1:]), features=features,
+        fake_logits=fake_logits, generator=generator, discriminator=discriminator, rng=rng, gan_loss=gan_loss,
+    )
+    for name, term in regularizer.generator_terms(context).items():
+        terms[f"g_{name}"] = term
+        loss = term if loss is None else loss + term
+    if loss is None:
+        raise ValueError(
+            f"regularizer {regularizer.name!r} sets adversarial_weight=0 and adds no generator term: "
+            "G has nothing to minimise"
+        )
+    return loss, terms
 
 
 def _make_optimizer(params, lr: float, config: TrainConfig) -> torch.optim.Optimizer:
@@ -314,66 +384,23 @@ class Trainer:
     def _discriminator_step(self) -> dict[str, torch.Tensor]:
         batch = self.data.sample_batch(self.config.batch_size, self.rng).to(self.device)
         z = self._sample_latent(len(batch))
-        with torch.no_grad():
-            fake = self.generator(z, batch.condition)
-        terms: dict[str, torch.Tensor] = {}
-        real_logits = fake_logits = None
-        loss = 0.0
-        if self.regularizer.adversarial_weight > 0:
-            real_logits = self.discriminator(batch.real, batch.condition)
-            fake_logits = self.discriminator(fake, batch.condition)
-            adversarial = discriminator_loss(real_logits, fake_logits, self.config.gan_loss)
-            terms["d_adversarial"] = adversarial
-            loss = _weighted(adversarial, self.regularizer.adversarial_weight)
-        context = DiscriminatorStep(
-            step=self.step + 1, batch=batch, fake=fake, real_logits=real_logits, fake_logits=fake_logits,
-            generator=self.generator, discriminator=self.discriminator, rng=self.rng,
-            gan_loss=self.config.gan_loss, sample_latent=self._sample_latent,
+        loss, terms = discriminator_objective(
+            self.generator, self.discriminator, self.regularizer, batch, z, self.config.gan_loss, self.step + 1,
+            rng=self.rng, sample_latent=self._sample_latent,
         )
-        for name, term in self.regularizer.discriminator_terms(context).items():
-            terms[f"d_{name}"] = term
-            loss = loss + term
-        if not isinstance(loss, torch.Tensor):  # no adversarial loss and no regularizer term: D rests
+        if loss is None:  # no adversarial loss and no regularizer term: D rests
             return terms
         self._update("discriminator loss", loss, self.optimizer_d, self._d_params)
         terms["d_loss"] = loss.detach()
         return terms
 
     def _generator_step(self) -> dict[str, torch.Tensor]:
-        reg = self.regularizer
-        copies = reg.latent_copies
         batch = self.data.sample_batch(self.config.batch_size, self.rng).to(self.device)
-        n = len(batch)
-        z = self._sample_latent(copies * n)
-        condition = None if batch.condition is None else batch.condition.repeat(copies, 1)
-        if reg.needs_features:
-            fake_flat, features = self.generator(z, condition, return_features=True)
-            features = [f.reshape(copies, n, *f.shape[1:]) for f in features]
-        else:
-            fake_flat, features = self.generator(z, condition), None
-        terms: dict[str, torch.Tensor] = {}
-        loss = 0.0
-        fake_logits = None
-        if reg.adversarial_weight > 0:
-            fake_logits = self.discriminator(fake_flat, condition)
-            adversarial = generator_loss(fake_logits, self.config.gan_loss)
-            fake_logits = fake_logits.reshape(copies, n, *fake_logits.shape[1:])
-            terms["g_adversarial"] = adversarial
-            loss = _weighted(adversarial, reg.adversarial_weight)
-        context = GeneratorStep(
-            step=self.step + 1, batch=batch, z=z.reshape(copies, n, -1),
-            condition=None if condition is None else condition.reshape(copies, n, -1),
-            fake=fake_flat.reshape(copies, n, *fake_flat.shape[1:]), features=features,
-            fake_logits=fake_logits, generator=self.generator, discriminator=self.discriminator,
-            rng=self.rng, gan_loss=self.config.gan_loss,
+        z = self._sample_latent(self.regularizer.latent_copies * len(batch))
+        loss, terms = generator_objective(
+            self.generator, self.discriminator, self.regularizer, batch, z, self.config.gan_loss, self.step + 1,
+            rng=self.rng,
         )
-        for name, term in reg.generator_terms(context).items():
-            terms[f"g_{name}"] = term
-            loss = loss + term
-        if not isinstance(loss, torch.Tensor):
-            raise ValueError(
-                f"regularizer {reg.name!r} sets adversarial_weight=0 and adds no generator term: G has nothing to minimise"
-            )
         self._update("generator loss", loss, self.optimizer_g, self._g_params)
         terms["g_loss"] = loss.detach()
         return terms

@@ -72,12 +72,16 @@ class Regularizer(nn.Module):
 
     ``weight`` is the regularizer's λ (>= 0). ``config()`` returns its settings as primitive values;
     checkpoints store it so that a checkpoint is never resumed with other settings.
+    ``member_hyperparameters`` names the float attributes that may differ between the members of one
+    :class:`mcgan_lib.ensemble.EnsembleTrainer` (each becomes a per-member tensor during a step); any
+    other setting must be equal across members.
     """
 
     name: str = "regularizer"
     latent_copies: int = 1
     needs_features: bool = False
     adversarial_weight: float = 1.0
+    member_hyperparameters: tuple[str, ...] = ("weight",)
 
     def __init__(self, weight: float = 1.0):
         super().__init__()

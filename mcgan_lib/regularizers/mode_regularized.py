@@ -152,6 +152,13 @@ class ModeRegularizer(Regularizer):
 
     name = "mode_regularized"
 
+    member_hyperparameters = ("weight", "lambda_mode")
+
+    @property
+    def lambda_geometric(self):
+        """λ1, the geometric term's weight (the regularizer's ``weight``)."""
+        return self.weight
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -160,7 +167,6 @@ class ModeRegularizer(Regularizer):
         distance: str = "squared_l2",
     ):
         super().__init__(weight=check_float("lambda_geometric", lambda_geometric, minimum=0.0))
-        self.lambda_geometric = self.weight
         self.lambda_mode = check_float("lambda_mode", lambda_mode, minimum=0.0)
         self.distance = check_choice("distance", distance, GEOMETRIC_DISTANCES)
         self.encoder = encoder
@@ -199,6 +205,13 @@ class ManifoldDiffusionRegularizer(Regularizer):
     name = "manifold_diffusion"
     adversarial_weight = 0.0
 
+    member_hyperparameters = ("weight",)
+
+    @property
+    def lambda_geometric(self):
+        """λ1, the geometric term's weight (the regularizer's ``weight``)."""
+        return self.weight
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -208,7 +221,6 @@ class ManifoldDiffusionRegularizer(Regularizer):
         distance: str = "squared_l2",
     ):
         super().__init__(weight=check_float("lambda_geometric", lambda_geometric, minimum=0.0))
-        self.lambda_geometric = self.weight
         self.distance = check_choice("distance", distance, GEOMETRIC_DISTANCES)
         self.encoder = encoder
         self.manifold_discriminator = manifold_discriminator

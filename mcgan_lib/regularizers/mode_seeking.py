@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 
 from mcgan_lib.regularizers.base import GeneratorStep, Regularizer
-from mcgan_lib.validation import check_choice, check_float, check_tensor
+from mcgan_lib.validation import check_choice, check_float, check_tensor, is_batched
 
 MODE_SEEKING_REDUCTIONS = ("batch", "pair")
 
@@ -73,12 +73,12 @@ def mode_seeking_loss(
     latent_gap = (z_a - z_b).abs()  # (B, Z)
     if reduction == "batch":
         latent_distance = latent_gap.mean()
-        if latent_distance.item() == 0.0:
+        if not is_batched(latent_distance) and latent_distance.item() == 0.0:
             raise ValueError("z_a equals z_b: the latent distance is 0 and the mode-seeking ratio is undefined")
         ratio = output_gap.mean() / latent_distance
     else:
         latent_distance = latent_gap.mean(dim=1)
-        if (latent_distance == 0).any():
+        if not is_batched(latent_distance) and (latent_distance == 0).any():
             pair = int((latent_distance == 0).nonzero()[0, 0])
             raise ValueError(
                 f"z_a equals z_b for pair {pair}: its latent distance is 0 and its ratio is undefined "
