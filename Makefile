@@ -25,8 +25,9 @@ lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(JUPYTER_ARGS) notebooks/
 
 # Quick mode shrinks training in the notebooks; `slow` tests (long multi-seed claims) run in test-all.
+# The sweeps' disk cache goes to a fresh folder, so the tests always train what they check.
 test: setup
-	MCGAN_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -m "not slow" \
+	MCGAN_CACHE_DIR=$$(mktemp -d) MCGAN_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -m "not slow" \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS) tests notebooks
 

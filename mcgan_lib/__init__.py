@@ -7,6 +7,7 @@ Architecture (one module, one job):
 - ``losses``: adversarial losses as pure functions of discriminator logits.
 - ``regularizers``: the anti-collapse terms, each a small object the training loop calls.
 - ``training``: the one training loop (seeded, resumable, atomic checkpoints).
+- ``ensemble``: many toy GANs trained as one batched model; ``sweeps``: cached seed × setting tables.
 - ``metrics``: numbers computed from samples, apart from training.
 - ``viz`` and ``widgets``: the figures and the interactive panel of the chapters.
 - ``config``: quick mode (``MCGAN_QUICK=1``) for CI.

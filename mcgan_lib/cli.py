@@ -3,10 +3,13 @@
     python -m mcgan_lib train --task ring --steps 6000 --seed 0 --out runs/ring0
     python -m mcgan_lib train --resume runs/ring0 --steps 8000
     python -m mcgan_lib train --task ring --regularizer ms --weight 1.0 --out runs/ring0_ms
+    python -m mcgan_lib sweep --task ring --method ms --grid weight=0.1,1,10 --seeds 10 --out ms.csv
 
 ``--out`` receives ``run.json`` (the arguments, so ``--resume`` rebuilds the same run),
 ``checkpoint.pt`` (atomic, written every ``--checkpoint-every`` steps and at the end), ``metrics.json``
 (mode coverage of the final generator and the training history) and ``figures/`` (PNG).
+``sweep`` trains every grid setting × seed as batched ensembles (:func:`mcgan_lib.sweeps.sweep`, cached),
+prints mean ± std per setting and writes the per-member table as CSV.
 """
 
 from __future__ import annotations
@@ -72,7 +75,63 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     train.add_argument("--no-figures", action="store_true", help="skip writing PNG figures")
     train.add_argument("--progress", action="store_true", help="show a progress bar")
+    sweep = commands.add_parser("sweep", help="train a grid of settings × seeds as batched ensembles")
+    sweep.add_argument("--task", default="ring", help="ring, grid, imbalanced_ring or conditional")
+    sweep.add_argument("--method", default="gan", help="a method of mcgan_lib.sweeps.METHODS (default: gan)")
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                       help="a grid axis, e.g. weight=0.1,1,10 (repeat for more axes)")
+    sweep.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
+    sweep.add_argument("--steps", type=int, default=None, help="steps per member (default: the setup's)")
+    sweep.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
+    sweep.add_argument("--out", type=Path, help="CSV file for the per-member table")
+    sweep.add_argument("--no-cache", action="store_true", help="train even when a cached table exists")
+    sweep.add_argument("--progress", action="store_true", help="show a progress bar")
     return parser
+
+
+def _parse_grid(items: list[str]) -> dict:
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key or not values:
+            raise SystemExit(f"error: --grid {item!r}: write KEY=V1,V2,... e.g. weight=0.1,1,10")
+        parsed = []
+        for value in values.split(","):
+            try:
+                parsed.append(json.loads(value))
+            except json.JSONDecodeError:
+                parsed.append(value)
+        grid[key] = parsed
+    return grid
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    from mcgan_lib.experiments import summarize
+    from mcgan_lib.sweeps import sweep
+
+    if args.seeds < 1:
+        raise SystemExit(f"error: --seeds must be >= 1, got {args.seeds}")
+    grid = _parse_grid(args.grid)
+    setup = PLAIN_GAN_SETUP.replace(train_overrides={"device": args.device})
+    try:
+        table = sweep(args.task, args.method, grid=grid, seeds=range(args.seeds), setup=setup, steps=args.steps,
+                      cache=not args.no_cache, progress=args.progress)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    per_member = table.drop(columns=["samples"], errors="ignore")
+    keys = list(grid) or ["method"]
+    skip = {"task", "method", "seed", "diverged_at_step", "train_seconds", *grid}
+    metrics = [c for c in per_member.columns if c not in skip]
+    summary = summarize(per_member.assign(setting=per_member[keys].astype(str).agg(", ".join, axis=1)), metrics=metrics)
+    summary["diverged"] = per_member.groupby(per_member[keys].astype(str).agg(", ".join, axis=1), sort=False)[
+        "diverged_at_step"].count().values
+    print(summary.to_string())
+    print(f"({len(table)} members; cache {table.attrs['cache']})")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        per_member.to_csv(args.out, index=False)
+        print(f"wrote {args.out}")
+    return 0
 
 
 def _build(arguments: dict):
@@ -163,6 +222,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "train":
         return train_command(args)
+    if args.command == "sweep":
+        return sweep_command(args)
     return 2  # pragma: no cover - argparse enforces the choices
 
 

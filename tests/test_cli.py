@@ -63,3 +63,23 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path):
 def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "mcgan_lib", "train", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--resume" in result.stdout
+
+
+def test_sweep_writes_a_table_and_reads_the_cache(tmp_path, monkeypatch, capsys):
+    import pandas as pd
+
+    monkeypatch.setenv("MCGAN_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "ms.csv"
+    arguments = ["sweep", "--method", "ms", "--grid", "weight=0.5,2", "--seeds", "2", "--steps", "5", "--out", str(out)]
+    assert main(arguments) == 0
+    table = pd.read_csv(out)
+    assert table[["weight", "seed"]].values.tolist() == [[0.5, 0], [0.5, 1], [2.0, 0], [2.0, 1]]
+    assert "cache miss" in capsys.readouterr().out
+    main(arguments)
+    assert "cache hit" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="grid key 'alpha' is not a setting"):
+        main(["sweep", "--grid", "alpha=1", "--steps", "2"])
+    with pytest.raises(SystemExit, match="write KEY=V1,V2"):
+        main(["sweep", "--grid", "weight", "--steps", "2"])
+    with pytest.raises(SystemExit, match="--seeds must be >= 1"):
+        main(["sweep", "--seeds", "0"])

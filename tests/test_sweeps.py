@@ -1,0 +1,121 @@
+"""sweep(): tidy table, member i equals the single run, cache hit / miss / invalidation, clear errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mcgan_lib.sweeps as sweeps
+from mcgan_lib.data.toy import ring
+from mcgan_lib.experiments import PLAIN_GAN_SETUP, arguments_from_setup, default_evaluate, run_seeds
+from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
+from mcgan_lib.sweeps import METHODS, compare, summary_table, sweep
+
+SETUP = PLAIN_GAN_SETUP.replace(latent_dim=4, hidden_dim=16, d_hidden_dim=16, batch_size=64)
+STEPS = 20
+
+
+def small_sweep(tmp_path, **kwargs):
+    arguments = dict(seeds=[0, 1], setup=SETUP, steps=STEPS, cache_dir=tmp_path, keep_samples=10, n_eval_samples=300)
+    arguments.update(kwargs)
+    return sweep(arguments.pop("task", "ring"), arguments.pop("method", "ms"), **arguments)
+
+
+def test_table_is_tidy_one_row_per_member(tmp_path):
+    table = small_sweep(tmp_path, grid={"weight": [0.5, 2.0], "lr": [1e-3, 3e-4]})
+    assert len(table) == 2 * 2 * 2
+    assert list(table.columns[:5]) == ["task", "method", "weight", "lr", "seed"]
+    assert {"modes_captured", "high_quality_fraction", "reverse_kl", "diverged_at_step", "samples"} <= set(table)
+    assert table[["weight", "lr", "seed"]].drop_duplicates().shape[0] == 8
+    assert table.samples.iloc[0].shape == (10, 2)
+    assert table.diverged_at_step.isna().all()
+
+
+def test_rows_equal_single_runs(tmp_path):
+    """The batched sweep gives the metrics of run_seeds (one Trainer per seed) for the same settings."""
+    table = small_sweep(tmp_path, grid={"weight": [0.5]})
+    config, _ = arguments_from_setup(SETUP, steps=STEPS)
+    net_kwargs = {
+        "generator": {"latent_dim": 4, "hidden_dim": 16, "depth": 2, "activation": "relu"},
+        "discriminator": {"hidden_dim": 16, "depth": 2, "activation": "relu"},
+    }
+    single = run_seeds(
+        ring(), lambda: ModeSeekingRegularizer(0.5), [0, 1], config, net_kwargs, keep_samples=10,
+        evaluate=lambda generator, data: default_evaluate(generator, data, n_samples=300),
+    )
+    assert table.modes_captured.tolist() == single.modes_captured.tolist()
+    assert np.allclose(table.reverse_kl, single.reverse_kl, atol=1e-4)
+    assert np.allclose(np.stack(table.samples), np.stack(single.samples), atol=1e-4)
+
+
+def test_cache_hit_miss_and_invalidation(tmp_path, monkeypatch):
+    first = small_sweep(tmp_path)
+    assert first.attrs["cache"] == "miss"
+    again = small_sweep(tmp_path)
+    assert again.attrs["cache"] == "hit"
+    pd.testing.assert_frame_equal(first.drop(columns="samples"), again.drop(columns="samples"))
+    assert small_sweep(tmp_path, steps=STEPS + 1).attrs["cache"] == "miss"  # a changed setting
+    assert small_sweep(tmp_path, grid={"weight": [1.0]}).attrs["cache"] == "miss"  # a changed grid
+    assert small_sweep(tmp_path, seeds=[0, 2]).attrs["cache"] == "miss"  # changed seeds
+    monkeypatch.setattr(sweeps, "library_fingerprint", lambda: "0.1.0+changed-code")
+    assert small_sweep(tmp_path).attrs["cache"] == "miss"  # the library changed
+    assert len(list(tmp_path.glob("*.pkl"))) == 5
+
+
+def test_cache_off_and_damaged_file(tmp_path):
+    table = small_sweep(tmp_path, cache=False)
+    assert table.attrs["cache"] == "miss" and not list(tmp_path.glob("*.pkl"))
+    small_sweep(tmp_path)
+    (path,) = tmp_path.glob("*.pkl")
+    path.write_bytes(b"not a pickle")
+    assert small_sweep(tmp_path).attrs["cache"] == "miss"  # recomputed and replaced
+    assert small_sweep(tmp_path).attrs["cache"] == "hit"
+
+
+def test_shape_changing_settings_train_as_separate_ensembles(tmp_path):
+    table = small_sweep(tmp_path, method="gaussian_mr2", grid={"samples_per_input": [2, 4]}, seeds=[0])
+    assert table.samples_per_input.tolist() == [2, 4]
+    assert table.modes_captured.notna().all()
+
+
+def test_library_fingerprint_changes_with_the_source():
+    fingerprint = sweeps.library_fingerprint()
+    assert fingerprint.startswith("0.") and "+" in fingerprint
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"method": "nope"}, "method must be one of"),
+        ({"task": "moon"}, "task must be one of"),
+        ({"grid": {"alpha": [1]}}, "grid key 'alpha' is not a setting of method 'ms'; allowed"),
+        ({"grid": {"weight": []}}, r"grid\['weight'\] is empty"),
+        ({"grid": {"weight": 1.0}}, r"grid\['weight'\] must be a list"),
+        ({"seeds": []}, "seeds must hold at least one seed"),
+        ({"seeds": [1, 1]}, "seeds must be distinct"),
+        ({"seeds": [-1]}, r"seeds\[i\] must be >= 0"),
+        ({"method": "reg_gan", "task": "conditional"}, "needs unconditional data"),
+        ({"method_options": {"zeta": 1}}, "method_options"),
+        ({"grid": {"weight": [-1.0]}}, "weight must be >= 0"),
+    ],
+)
+def test_errors_name_the_argument(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        small_sweep(tmp_path, **kwargs)
+
+
+def test_every_method_has_a_label_and_builds():
+    for name, method in METHODS.items():
+        assert method.label
+        assert "weight" in method.defaults or name == "gan"
+
+
+def test_compare_and_summary(tmp_path):
+    table = compare(["ring", "conditional"], ["gan", "ms", "reg_gan"], seeds=[0, 1], setup=SETUP, steps=5,
+                    cache_dir=tmp_path, keep_samples=0, n_eval_samples=200)
+    assert table.attrs["skipped"] == [("conditional", "reg_gan")]
+    assert set(table.label) == {"GAN", "MSGAN", "Reg-GAN"}
+    assert (table[table.task == "ring"].coverage_max == 8).all()
+    assert (table[table.task == "conditional"].coverage_max == 2).all()
+    summary = summary_table(table)
+    assert len(summary) == 5 and (summary.seeds == 2).all()
+    assert summary.coverage.str.contains("±").all()
