@@ -4,6 +4,7 @@
     python -m mcgan_lib train --resume runs/ring0 --steps 8000
     python -m mcgan_lib train --task ring --regularizer ms --weight 1.0 --out runs/ring0_ms
     python -m mcgan_lib sweep --task ring --method ms --grid weight=0.1,1,10 --seeds 10 --out ms.csv
+    python -m mcgan_lib prebuild            # every sweep the chapters read, before a class
 
 ``--out`` receives ``run.json`` (the arguments, so ``--resume`` rebuilds the same run),
 ``checkpoint.pt`` (atomic, written every ``--checkpoint-every`` steps and at the end), ``metrics.json``
@@ -86,7 +87,24 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, help="CSV file for the per-member table")
     sweep.add_argument("--no-cache", action="store_true", help="train even when a cached table exists")
     sweep.add_argument("--progress", action="store_true", help="show a progress bar")
+    prebuild = commands.add_parser("prebuild", help="train every sweep the chapters read, so their sliders answer at once")
+    prebuild.add_argument("--chapter", action="append", default=None, help="only this chapter (repeatable)")
     return parser
+
+
+def prebuild_command(args: argparse.Namespace) -> int:
+    import time
+
+    from mcgan_lib.experiments.chapter_sweeps import CHAPTERS, build_all
+
+    chapters = args.chapter or list(CHAPTERS)
+    for chapter in chapters:
+        if chapter not in CHAPTERS:
+            raise SystemExit(f"error: --chapter must be one of {sorted(CHAPTERS)}, got {chapter!r}")
+    start = time.perf_counter()
+    counts = build_all(chapters, progress=True)
+    print(f"{len(counts)} sweeps, {sum(counts.values())} trained generators, ready in {time.perf_counter() - start:.0f} s")
+    return 0
 
 
 def _parse_grid(items: list[str]) -> dict:
@@ -224,6 +242,8 @@ def main(argv=None) -> int:
         return train_command(args)
     if args.command == "sweep":
         return sweep_command(args)
+    if args.command == "prebuild":
+        return prebuild_command(args)
     return 2  # pragma: no cover - argparse enforces the choices
 
 

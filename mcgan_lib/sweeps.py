@@ -5,7 +5,10 @@
 returns a tidy pandas table, one row per member: the task, the method, one column per grid key, the
 seed, the metrics of :func:`mcgan_lib.experiments.default_evaluate` (modes captured, high-quality
 fraction, reverse KL; branches per condition for the conditional toy), ``diverged_at_step`` (NaN when
-the member trained to the end) and ``samples`` (``keep_samples`` generated points, numpy).
+the member trained to the end), ``train_seconds`` (its ensemble's training time divided by the number
+of members: the cost per member), ``samples`` (``keep_samples`` generated points, numpy) and, with
+``keep_generators=True``, ``generator`` (the trained G, in eval mode). ``task`` is the name given, or
+the data's ``name`` when a DataSource is passed.
 
 - **Methods** (:data:`METHODS`): the plain GAN, GAN + ℓ2, MSGAN, HMGAN, the eight MR-GAN variants,
   Reg-GAN and MDGAN, each built by the library's regularizer classes with the defaults listed there.
@@ -17,12 +20,13 @@ the member trained to the end) and ``samples`` (``keep_samples`` generated point
   changes shapes (K samples, ERE targets) starts another ensemble.
 - **Seeding** as :mod:`mcgan_lib.experiments.multiseed`: seed s trains with ``TrainConfig(seed=s)``,
   G initialised from s and D from s + 10,000; a method's extra networks from s + 101, 202, 303.
-- **Cache**: the table is stored under ``cache_dir`` (default ``$MCGAN_CACHE_DIR``, else
+- **Cache**: the table is stored under ``cache_dir`` (default ``$MCGAN_CACHE_DIR/sweeps``, else
   ``~/.cache/mcgan/sweeps``) in a file named by a hash of the whole configuration (task spec, method
-  and its settings, grid, seeds, setup, steps, evaluation) and of the library (its version and the
-  hash of its source files), so a notebook re-run or a slider move reads it back, and any change of a
-  setting or of the library's code trains again. Writes are atomic. ``table.attrs["cache"]`` says
-  ``"hit"`` or ``"miss"``.
+  and its settings, grid, seeds, setup, steps, evaluation) and of the library (its version and a hash
+  of the source files that can change a result: everything but the figures, widgets, CLI and
+  reference tables), so a notebook re-run or a slider move reads it back, and any change of a setting
+  or of the training code trains again. Writes are atomic. ``table.attrs["cache"]`` says ``"hit"`` or
+  ``"miss"``.
 """
 
 from __future__ import annotations
@@ -41,7 +45,6 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-import torch
 
 import mcgan_lib
 from mcgan_lib.data.base import DataSource
@@ -56,6 +59,9 @@ from mcgan_lib.validation import check_choice, check_int
 TASKS = (*TOY_TASKS, "conditional")
 TRAIN_GRID_KEYS = ("lr", "lr_g", "lr_d", "weight_decay", "grad_clip")
 PREDICTOR_STEPS = 500
+# Modules that cannot change a trained result: left out of the cache fingerprint, so editing a figure
+# does not retrain every sweep.
+PRESENTATION_MODULES = ("viz.py", "widgets.py", "cli.py", "__main__.py", "reference.py", "distributed.py")
 
 
 def make_task(task: str | DataSource) -> DataSource:
@@ -100,21 +106,28 @@ def _hierarchical(data, setup, seed, weight, ere, pairs):
     return HierarchicalModeRegularizer(weight, ere=ere, pairs=pairs)
 
 
-@functools.lru_cache(maxsize=16)
-def _predictors(data_spec: str, data: DataSource):
+_PREDICTORS: dict[tuple[str, int], dict] = {}
+
+
+def _predictors(data: DataSource, steps: int) -> dict:
+    """The frozen Gaussian and Laplace predictors of a task (fitted once per task spec and step count)."""
     from mcgan_lib.experiments.moment_reconstruction import fit_predictors
 
-    return fit_predictors(data, steps=PREDICTOR_STEPS, seed=0)
+    key = (json.dumps(_jsonable(data.spec()), sort_keys=True, default=str), steps)
+    if key not in _PREDICTORS:
+        _PREDICTORS[key] = fit_predictors(data, steps=steps, seed=0)
+    return _PREDICTORS[key]
 
 
 def _moment_reconstruction(variant):
-    def build(data, setup, seed, weight, samples_per_input):
+    def build(data, setup, seed, weight, samples_per_input, predictor_steps=PREDICTOR_STEPS):
         from mcgan_lib.regularizers.moment_reconstruction import MomentReconstruction, parse_variant
 
         distribution, moments, proxy = parse_variant(variant)
         predictor = None
         if proxy:  # one frozen predictor per task (seed 0), shared by every member: a fixed target
-            predictor = _predictors(json.dumps(data.spec(), sort_keys=True, default=str), data)[distribution]
+            steps = check_int("predictor_steps", predictor_steps, minimum=1)
+            predictor = _predictors(data, steps)[distribution]
         return MomentReconstruction(weight, samples_per_input, distribution, moments, predictor)
 
     return build
@@ -143,7 +156,10 @@ def _methods() -> dict[str, Method]:
     ]
     for variant in VARIANTS:
         label = variant.replace("gaussian", "Gaussian").replace("laplace", "Laplace").replace("_", " ").replace("mr", "MR")
-        methods.append(Method(variant, label, _moment_reconstruction(variant), {"weight": 1.0, "samples_per_input": 8}))
+        defaults = {"weight": 1.0, "samples_per_input": 8}
+        if "proxy" in variant:
+            defaults["predictor_steps"] = PREDICTOR_STEPS
+        methods.append(Method(variant, label, _moment_reconstruction(variant), defaults))
     methods += [
         Method("reg_gan", "Reg-GAN", _mode_regularized("reg_gan"), {"weight": 0.5, "lambda_mode": 0.5}, conditional=False),
         Method("mdgan", "MDGAN", _mode_regularized("mdgan"), {"weight": 0.5}, conditional=False),
@@ -157,20 +173,21 @@ METHODS: dict[str, Method] = _methods()
 # ---------------------------------------------------------------------------------------------- cache
 @functools.lru_cache(maxsize=1)
 def library_fingerprint() -> str:
-    """The library's version and a hash of its source files: part of every cache key."""
+    """The library's version and a hash of its source files (but :data:`PRESENTATION_MODULES`): part of
+    every cache key."""
     digest = hashlib.sha256()
     root = Path(mcgan_lib.__file__).parent
     for path in sorted(root.rglob("*.py")):
+        if path.name in PRESENTATION_MODULES:
+            continue
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return f"{mcgan_lib.__version__}+{digest.hexdigest()[:16]}"
 
 
 def default_cache_dir() -> Path:
-    if os.environ.get("MCGAN_CACHE_DIR"):
-        return Path(os.environ["MCGAN_CACHE_DIR"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "mcgan" / "sweeps"
+    """``$MCGAN_CACHE_DIR/sweeps`` (the library's cache folder), else ``~/.cache/mcgan/sweeps``."""
+    return Path(os.environ.get("MCGAN_CACHE_DIR") or Path.home() / ".cache" / "mcgan") / "sweeps"
 
 
 def _jsonable(value):
@@ -243,6 +260,7 @@ def sweep(
     method_options: Mapping | None = None,
     n_eval_samples: int = 2500,
     keep_samples: int = 500,
+    keep_generators: bool = False,
     cache: bool = True,
     cache_dir: str | Path | None = None,
     max_members: int = 64,
@@ -277,11 +295,12 @@ def sweep(
     keep_samples = check_int("keep_samples", keep_samples, minimum=0)
     max_members = check_int("max_members", max_members, minimum=1)
     settings = _grid_settings(grid, spec)
+    task_name = task if isinstance(task, str) else getattr(data, "name", type(data).__name__)
     description = {
-        "task": data.spec(), "task_class": type(data).__name__, "method": method,
+        "task_name": task_name, "task": data.spec(), "task_class": type(data).__name__, "method": method,
         "settings": {**spec.defaults, **options}, "grid": dict(grid or {}), "seeds": seeds,
         "setup": dataclasses.asdict(setup), "steps": steps, "n_eval_samples": n_eval_samples,
-        "keep_samples": keep_samples, "library": library_fingerprint(),
+        "keep_samples": keep_samples, "keep_generators": bool(keep_generators), "library": library_fingerprint(),
     }
     path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"{method}-{cache_key(description)}.pkl"
     if cache and path.exists():
@@ -293,8 +312,7 @@ def sweep(
         except (pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             pass  # a damaged cache file is recomputed and replaced
     table = _train_sweep(data, spec, setup, steps, options, settings, seeds, n_eval_samples, keep_samples,
-                         max_members, progress)
-    task_name = task if isinstance(task, str) else getattr(data, "name", type(data).__name__)
+                         bool(keep_generators), max_members, progress)
     table.insert(0, "task", task_name)
     table.insert(1, "method", method)
     table.attrs.update(cache="miss", cache_path=str(path) if cache else None)
@@ -303,8 +321,8 @@ def sweep(
     return table
 
 
-def _train_sweep(data, spec, setup, steps, options, settings, seeds, n_eval_samples, keep_samples, max_members,
-                 progress) -> pd.DataFrame:
+def _train_sweep(data, spec, setup, steps, options, settings, seeds, n_eval_samples, keep_samples, keep_generators,
+                 max_members, progress) -> pd.DataFrame:
     jobs = [(setting, seed) for setting in settings for seed in seeds]
     members = [_member(data, spec, setup, steps, options, setting, seed) for setting, seed in jobs]
     groups: dict[str, list[int]] = {}
@@ -329,6 +347,8 @@ def _train_sweep(data, spec, setup, steps, options, settings, seeds, n_eval_samp
                        "diverged_at_step": float("nan") if diverged is None else diverged, "train_seconds": seconds}
                 if keep_samples:
                     row["samples"] = _samples(generator, data, keep_samples) if diverged is None else None
+                if keep_generators:
+                    row["generator"] = generator.eval()
                 rows[index] = row
     return pd.DataFrame(rows)
 

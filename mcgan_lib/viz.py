@@ -8,15 +8,18 @@ discriminator's belief "real" as a green-to-purple heat map (green = D thinks re
 from __future__ import annotations
 
 import math
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from mcgan_lib.data.toy import GaussianMixture
 from mcgan_lib.losses import generator_loss
+from mcgan_lib.validation import check_choice
 
 REAL_COLOR = "#2ca25f"
 FAKE_COLOR = "#7b3294"
@@ -217,4 +220,209 @@ def scatter_grid(panels: dict[str, torch.Tensor], mixture: GaussianMixture, ncol
         draw_samples(ax, None, panels[name], size=size)
         _finish(ax, extent, name)
     fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------- sweep tables
+DIVERGED_COLOR = "#d7301f"
+
+
+def _check_columns(table, **columns) -> None:
+    """Raise ValueError naming the argument whose column is missing from ``table``."""
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"table must be a pandas DataFrame (a sweep or compare table), got {type(table).__name__}")
+    if table.empty:
+        raise ValueError("table has no rows; run a sweep or compare first")
+    for argument, column in columns.items():
+        if column is not None and column not in table.columns:
+            raise ValueError(
+                f"{argument}={column!r} is not a column of the table; columns: {sorted(map(str, table.columns))}"
+            )
+
+
+def _pretty(name: str) -> str:
+    return {
+        "coverage": "coverage (modes / branches)",
+        "modes_captured": "modes captured",
+        "high_quality_fraction": "high-quality fraction",
+        "reverse_kl": "reverse KL",
+        "weight": "λ (regularizer weight)",
+    }.get(name, str(name).replace("_", " "))
+
+
+def _panel_grid(n_panels: int, ncols: int, width: float, height: float, sharex=False, sharey=False):
+    ncols = max(1, min(ncols, n_panels))
+    nrows = math.ceil(n_panels / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), dpi=80, squeeze=False,
+                             sharex=sharex, sharey=sharey)
+    for ax in axes.flat[n_panels:]:
+        fig.delaxes(ax)
+    return fig, list(axes.flat[:n_panels])
+
+
+def _diverged_mask(group, metric: str):
+    """Rows without a score: the metric is NaN (a diverged member, or one whose metric is undefined)."""
+    return group[metric].isna()
+
+
+def plot_metric_distributions(
+    table,
+    metric: str = "coverage",
+    method: str = "label",
+    panel: str = "task",
+    order=None,
+    panel_order=None,
+    reference_column: str | None = None,
+    ncols: int = 4,
+    title: str | None = None,
+) -> Figure:
+    """The spread of ``metric`` over seeds: one horizontal box plot and strip of points per method, one
+    panel per value of ``panel`` (a task of a :func:`mcgan_lib.sweeps.compare` table).
+
+    Each dot is one seed; the box shows the quartiles and the median. A member without a score (its
+    ``metric`` is NaN, e.g. a run that diverged) is not dropped silently: its method's row gets a red
+    "✕ n diverged" note. A method that was not run in a panel gets "not run". ``reference_column`` (for
+    example ``"coverage_max"``) draws the best possible value of each panel as a dashed line.
+    """
+    _check_columns(table, metric=metric, method=method, panel=panel, reference_column=reference_column)
+    import seaborn as sns
+
+    order = list(dict.fromkeys(table[method])) if order is None else list(order)
+    panel_order = list(dict.fromkeys(table[panel])) if panel_order is None else list(panel_order)
+    if not order or not panel_order:
+        raise ValueError("order and panel_order must name at least one method and one panel")
+    fig, axes = _panel_grid(len(panel_order), ncols, 3.2, 0.3 * len(order) + 1.3, sharey=True)
+    for ax, name in zip(axes, panel_order):
+        group = table[table[panel] == name]
+        scored = group[~_diverged_mask(group, metric)]
+        if not scored.empty:
+            with warnings.catch_warnings():  # seaborn 0.13 still passes matplotlib's deprecated `vert`
+                warnings.filterwarnings("ignore", message=".*vert: bool was deprecated.*")
+                sns.boxplot(data=scored, x=metric, y=method, order=order, orient="h", ax=ax, color="#e7d4e8",
+                            width=0.6, showfliers=False, linewidth=0.8)
+            sns.stripplot(data=scored, x=metric, y=method, order=order, orient="h", ax=ax, color=FAKE_COLOR,
+                          size=3.5, jitter=0.2, alpha=0.75)
+        else:  # nothing to draw: keep the categorical rows so the panel still lines up with the others
+            ax.set_yticks(range(len(order)), order)
+            ax.set_ylim(len(order) - 0.5, -0.5)
+        low, high = ax.get_xlim()
+        if reference_column is not None and group[reference_column].notna().any():
+            best = float(group[reference_column].max())
+            ax.axvline(best, color=REAL_COLOR, ls="--", lw=1)
+            high = max(high, best + 0.05 * (best - low if best > low else 1.0))
+            ax.set_xlim(low, high)
+            name = f"{name}  (best {best:g})"
+        for row, name_ in enumerate(order):
+            members = group[group[method] == name_]
+            missing = int(_diverged_mask(members, metric).sum())
+            if members.empty:
+                ax.text(0.98, row, "not run", transform=ax.get_yaxis_transform(), ha="right", va="center",
+                        fontsize=7, color="#737373")
+            elif missing:
+                ax.text(0.98, row, f"✕ {missing} diverged", transform=ax.get_yaxis_transform(), ha="right",
+                        va="center", fontsize=7, color=DIVERGED_COLOR,
+                        bbox={"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 1})
+        ax.set_title(str(name), fontsize=9)
+        ax.set_xlabel(_pretty(metric), fontsize=8)
+        ax.set_ylabel("")
+        ax.tick_params(labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sensitivity(
+    table,
+    x: str = "weight",
+    metric: str = "modes_captured",
+    panel: str = "method",
+    label: str | None = "label",
+    band: str = "minmax",
+    logx: bool = True,
+    max_value: float | None = None,
+    reference=None,
+    reference_label: str = "plain GAN",
+    ncols: int = 4,
+    title: str | None = None,
+) -> Figure:
+    """``metric`` against the setting ``x`` (λ by default), one panel per value of ``panel`` (a method).
+
+    Per x value: the mean over the scored seeds (line), a band (``"minmax"``: min to max over seeds;
+    ``"std"``: mean ± sample std) and every seed as a dot. Members without a score (``metric`` NaN: a
+    diverged run) are drawn as red ✕ at the top of the panel with the count "k/n"; a line gap shows an x
+    where every seed diverged. ``label`` (a column, e.g. the method's display name) titles the panels
+    when present. ``reference`` (a number or the values of a baseline over seeds) draws a dashed line at
+    its mean and a grey band over its range; ``max_value`` a dotted line at the best possible value.
+    """
+    if label is not None and label not in table.columns:
+        label = None
+    _check_columns(table, x=x, metric=metric, panel=panel)
+    check_choice("band", band, ("minmax", "std"))
+    if logx and not (table[x] > 0).all():
+        raise ValueError(f"x={x!r} has values <= 0, which a log axis cannot show; pass logx=False")
+    panels = list(dict.fromkeys(table[panel]))
+    fig, axes = _panel_grid(len(panels), ncols, 3.0, 2.5, sharey=True)
+    reference_values = None
+    if reference is not None:
+        reference_values = np.atleast_1d(np.asarray(reference, dtype=float))
+        reference_values = reference_values[np.isfinite(reference_values)]
+    handles = {}
+    for ax, name in zip(axes, panels):
+        group = table[table[panel] == name]
+        xs = np.array(sorted(group[x].unique()), dtype=float)
+        stats = group.groupby(x)[metric].agg(["mean", "min", "max", "std", "count", "size"]).reindex(xs)
+        if band == "minmax":
+            low, high = stats["min"], stats["max"]
+        else:
+            spread = stats["std"].fillna(0.0)
+            low, high = stats["mean"] - spread, stats["mean"] + spread
+        if reference_values is not None and reference_values.size:
+            handles["ref"] = ax.axhline(reference_values.mean(), color="#636363", ls="--", lw=1)
+            ax.axhspan(reference_values.min(), reference_values.max(), color="#bdbdbd", alpha=0.25, lw=0)
+        if max_value is not None:
+            handles["max"] = ax.axhline(max_value, color=REAL_COLOR, ls=":", lw=1)
+        handles["band"] = ax.fill_between(xs, low.to_numpy(float), high.to_numpy(float), color=FAKE_COLOR,
+                                          alpha=0.2, lw=0)
+        (handles["mean"],) = ax.plot(xs, stats["mean"].to_numpy(float), color=FAKE_COLOR, marker="o", ms=4, lw=1.5)
+        scored = group[group[metric].notna()]
+        handles["seed"] = ax.scatter(scored[x].astype(float), scored[metric], s=8, color="#252525", alpha=0.35,
+                                     lw=0, zorder=3)
+        failed = stats[stats["size"] > stats["count"]]
+        if not failed.empty:
+            transform = ax.get_xaxis_transform()
+            handles["diverged"] = ax.scatter(failed.index.to_numpy(float), np.full(len(failed), 0.93), marker="x",
+                                             color=DIVERGED_COLOR, s=40, lw=1.5, transform=transform, zorder=4)
+            for value, row in failed.iterrows():
+                ax.text(value, 0.83, f"{int(row['size'] - row['count'])}/{int(row['size'])}", transform=transform,
+                        ha="center", va="top", fontsize=7, color=DIVERGED_COLOR)
+        if logx:
+            ax.set_xscale("log")
+            ax.set_xlim(xs.min() / 1.6, xs.max() * 1.6)
+            ax.xaxis.set_minor_locator(NullLocator())
+        else:
+            margin = 0.05 * (xs.max() - xs.min()) or 0.5
+            ax.set_xlim(xs.min() - margin, xs.max() + margin)
+        if len(xs) <= 8:  # a short grid: tick exactly the values that were run
+            ax.set_xticks(xs, [f"{value:g}" for value in xs])
+        heading = str(group[label].iloc[0]) if label is not None else str(name)
+        ax.set_title(heading, fontsize=9)
+        ax.set_xlabel(_pretty(x), fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    if max_value is not None:
+        axes[0].set_ylim(bottom=min(0.0, axes[0].get_ylim()[0]), top=max_value * 1.25)
+    for ax in axes[:: max(1, min(ncols, len(panels)))]:
+        ax.set_ylabel(_pretty(metric), fontsize=8)
+    names = {"mean": "mean over seeds", "band": "min–max over seeds" if band == "minmax" else "mean ± std",
+             "seed": "one seed", "diverged": "diverged (no score)", "ref": f"{reference_label} (mean, range)", "max": "best possible"}
+    keys = [k for k in ("mean", "band", "seed", "ref", "max", "diverged") if k in handles]
+    fig.legend([handles[k] for k in keys], [names[k] for k in keys], loc="lower center", ncol=len(keys), fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, 0.0))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig

@@ -119,3 +119,27 @@ def test_compare_and_summary(tmp_path):
     summary = summary_table(table)
     assert len(summary) == 5 and (summary.seeds == 2).all()
     assert summary.coverage.str.contains("±").all()
+
+
+def test_keep_generators_gives_the_trained_networks(tmp_path):
+    table = small_sweep(tmp_path, keep_generators=True, seeds=[0])
+    generator = table.generator.iloc[0]
+    assert not generator.training
+    samples = sweeps._samples(generator, ring(), 10)
+    assert np.allclose(samples, table.samples.iloc[0], atol=1e-6)
+    assert small_sweep(tmp_path, keep_generators=True, seeds=[0]).attrs["cache"] == "hit"
+
+
+def test_default_cache_dir_follows_the_library_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("MCGAN_CACHE_DIR", str(tmp_path))
+    assert sweeps.default_cache_dir() == tmp_path / "sweeps"
+    monkeypatch.delenv("MCGAN_CACHE_DIR")
+    assert sweeps.default_cache_dir().parts[-3:] == (".cache", "mcgan", "sweeps")
+
+
+def test_proxy_predictor_steps_is_a_setting(tmp_path):
+    table = small_sweep(tmp_path, method="gaussian_proxy_mr2", grid={"predictor_steps": [5]},
+                        method_options={"samples_per_input": 2}, seeds=[0], steps=3)
+    assert table.predictor_steps.tolist() == [5]
+    with pytest.raises(ValueError, match="predictor_steps must be >= 1"):
+        small_sweep(tmp_path, method="gaussian_proxy_mr2", grid={"predictor_steps": [0]}, seeds=[0], steps=3)

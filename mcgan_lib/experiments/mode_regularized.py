@@ -1,5 +1,5 @@
 """The runs of chapter 06: plain GAN, Reg-GAN and MDGAN on the toys and on 8x8 digits, over seeds
-and over a (λ1, λ2) grid for the chapter's instant sliders. The losses and regularizers live in
+(the chapter's (λ1, λ2) slider grid is a :func:`mcgan_lib.sweeps.sweep`). The losses and regularizers live in
 :mod:`mcgan_lib.regularizers.mode_regularized`; tables are summarised with
 :func:`mcgan_lib.experiments.multiseed.summarize`.
 """
@@ -112,27 +112,6 @@ def toy_comparison(mixture, methods=METHODS, seeds=range(5), minor_mode: int = 0
         return minor_mode_report(trainer.generator, mixture, minor_mode)
 
     return table_over_settings(run_one, [{"method": m} for m in methods], list(seeds))
-
-
-def lambda_sweep(mixture, lambda_geometric_values, lambda_mode_values, seeds=(0,), n_show: int = 500, **train_kwargs):
-    """Train Reg-GAN on ``mixture`` for every (λ1, λ2) pair and seed (the chapter's precomputed slider).
-
-    Returns ``(table, samples)``: the per-seed :func:`minor_mode_report` table with columns
-    ``lambda_geometric`` and ``lambda_mode``, and ``samples[(λ1, λ2)]`` = ``n_show`` samples (n_show, 2)
-    of the first seed's generator, for the figure the slider shows.
-    """
-    samples = {}
-    first_seed = list(seeds)[0]
-
-    def run_one(seed, lambda_geometric, lambda_mode):
-        trainer = train_method("reg_gan", mixture, seed=seed, lambda_geometric=lambda_geometric,
-                               lambda_mode=lambda_mode, **train_kwargs)
-        if seed == first_seed:
-            samples[(lambda_geometric, lambda_mode)] = trainer.sample(n_show)
-        return minor_mode_report(trainer.generator, mixture)
-
-    settings = [{"lambda_geometric": float(a), "lambda_mode": float(b)} for a in lambda_geometric_values for b in lambda_mode_values]
-    return table_over_settings(run_one, settings, list(seeds)), samples
 
 
 DIGIT_SIGMAS = (0.5, 1.0)

@@ -1,6 +1,6 @@
 """The runs of chapters 02 and 03 (MR-GAN): one objective trained on a toy with the library's
-:class:`~mcgan_lib.training.Trainer`, and tables over seeds and over (variant, K, λ) grids that the
-chapters' instant sliders index into. The losses and the regularizer live in
+:class:`~mcgan_lib.training.Trainer`, and tables over seeds (chapter 03's (variant, K, λ) slider grid is a
+:func:`mcgan_lib.sweeps.sweep`). The losses and the regularizer live in
 :mod:`mcgan_lib.regularizers.moment_reconstruction`; tables are summarised with
 :func:`mcgan_lib.experiments.multiseed.summarize`.
 """
@@ -155,37 +155,6 @@ def seed_table(
             if seed == seeds[0]:
                 generators[objective] = trainer.generator.eval()
     return pd.DataFrame(rows), generators
-
-
-def variant_sweep(
-    data: DataSource,
-    variants=VARIANTS,
-    samples_per_input_values=(2, 8, 32),
-    weights=(0.1, 1.0, 10.0),
-    seed: int = 0,
-    steps: int = 500,
-    keep_samples: int = 400,
-    predictor_steps: int = 500,
-    **train_kwargs,
-):
-    """Train each (variant, K, λ) once; return a DataFrame with its scores and ``keep_samples``
-    generated points (column ``samples``), for the chapter's instant sliders."""
-    import pandas as pd
-
-    predictors = fit_predictors(data, steps=predictor_steps) if any("proxy" in v for v in variants) else None
-    rows = []
-    for variant in variants:
-        for samples_per_input in samples_per_input_values:
-            for weight in weights:
-                trainer = train_objective(
-                    data, variant, seed, steps, weight=weight, samples_per_input=samples_per_input,
-                    predictors=predictors, **train_kwargs,
-                )
-                rows.append({
-                    "variant": variant, "K": samples_per_input, "weight": weight,
-                    **default_evaluate(trainer.generator, data), "samples": trainer.sample(keep_samples).numpy(),
-                })
-    return pd.DataFrame(rows)
 
 
 @torch.no_grad()

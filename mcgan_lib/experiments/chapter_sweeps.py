@@ -1,0 +1,150 @@
+"""Every precomputed sweep that a chapter's table or slider reads, in one place.
+
+Each chapter names its sweeps here; an entry is the keyword arguments of
+:func:`mcgan_lib.sweeps.sweep` for the current mode (full, or quick with ``MCGAN_QUICK=1``). The
+chapters run them with ``sweep(**chapter_sweep(chapter, name))``, ``make bench`` times building all of
+them from an empty cache, and ``python -m mcgan_lib prebuild`` fills the cache before a class so that
+every slider answers at once.
+"""
+
+from __future__ import annotations
+
+from mcgan_lib.config import choose
+from mcgan_lib.experiments.toy import ToySetup
+from mcgan_lib.validation import check_choice
+
+
+def mr_slider_setup() -> ToySetup:
+    """Chapter 03: section 3's networks with Appendix B's optimiser (AMSGrad, weight decay 1e-4,
+    clipping 0.5), in short runs (read in the current mode)."""
+    return ToySetup(
+        latent_dim=2, hidden_dim=choose(64, 32), d_hidden_dim=choose(64, 32), lr=choose(1e-3, 3e-3),
+        betas=(0.5, 0.999), batch_size=choose(32, 16), optimizer="amsgrad", weight_decay=1e-4, grad_clip=0.5,
+        steps=1500, quick_steps=100,
+    )
+
+
+def reg_gan_setup() -> ToySetup:
+    """Chapter 06: section 4's toy settings (latent 2, 64 units, lr 1e-3) as a setup."""
+    return ToySetup(latent_dim=2, hidden_dim=64, d_hidden_dim=64, lr=1e-3, batch_size=choose(256, 128), steps=1500,
+                    quick_steps=300)
+
+
+# Chapter 07: the comparison's budget.
+COMPARISON_SEEDS = 10
+COMPARISON_STEPS = 1500
+COMPARISON_QUICK_SEEDS = 3
+COMPARISON_QUICK_STEPS = 500
+
+
+def _eight_gaussians() -> dict:
+    return {"lr_seed": dict(task="ring", method="gan", grid={"lr": choose([1e-4, 3e-4, 1e-3, 3e-3], [3e-4, 1e-3])},
+                            seeds=list(choose(range(5), range(3))))}
+
+
+def _moment_reconstruction() -> dict:
+    from mcgan_lib.regularizers.moment_reconstruction import VARIANTS
+
+    grid = {"samples_per_input": choose([2, 4, 8, 16, 32], [2, 8, 32]), "weight": choose([1.0, 10.0, 100.0], [1.0, 10.0])}
+    sweeps = {}
+    for variant in VARIANTS:
+        arguments = dict(task="ring", method=variant, grid=grid, seeds=[0], setup=mr_slider_setup())
+        if "proxy" in variant:  # the predictor budget of the chapter's section 2
+            arguments["method_options"] = {"predictor_steps": choose(1000, 300)}
+        sweeps[f"mr_{variant}"] = arguments
+    return sweeps
+
+
+def _mode_seeking() -> dict:
+    common = dict(task="ring", seeds=list(range(5)), steps=choose(3000, 600))
+    return {"plain": dict(method="gan", **common), "ms_lambda": dict(method="ms", grid={"weight": [0.3, 1.0, 3.0]}, **common)}
+
+
+def _hierarchical() -> dict:
+    return {"hm_ere_lambda": dict(
+        task="ring", method="hm", grid={"ere": choose([0.0, 0.25, 0.5, 0.75, 1.0], [0.0, 0.5, 1.0]), "weight": [0.3, 1.0, 3.0]},
+        seeds=choose([0, 1, 2], [0]), steps=choose(3000, 600),
+    )}
+
+
+def _mode_regularized() -> dict:
+    lambdas = [0.0, 0.5, 2.0]
+    return {"reg_gan_lambdas": dict(task="imbalanced_ring", method="reg_gan", grid={"weight": lambdas, "lambda_mode": lambdas},
+                                    seeds=choose([0, 1, 2], [0]), setup=reg_gan_setup())}
+
+
+def comparison_budget() -> dict:
+    """Seeds and steps of chapter 07 in the current mode."""
+    return dict(seeds=list(range(choose(COMPARISON_SEEDS, COMPARISON_QUICK_SEEDS))),
+                steps=choose(COMPARISON_STEPS, COMPARISON_QUICK_STEPS))
+
+
+def sensitivity_methods() -> list[str]:
+    """Chapter 07's λ sweeps: every method with a λ in full mode, six representatives in quick mode."""
+    from mcgan_lib.sweeps import METHODS
+
+    every = [name for name, method in METHODS.items() if "weight" in method.defaults]
+    return choose(every, ["gan_l2", "ms", "hm", "gaussian_mr2", "gaussian_proxy_mr2", "reg_gan"])
+
+
+def sensitivity_lambdas() -> list[float]:
+    return choose([0.01, 0.1, 1.0, 10.0, 100.0], [0.1, 1.0, 10.0])
+
+
+def _comparison() -> dict:
+    from mcgan_lib.sweeps import COMPARISON_TASKS, METHODS, make_task
+
+    sweeps = {}
+    for task in COMPARISON_TASKS:
+        conditional = make_task(task).condition_dim > 0
+        for name, method in METHODS.items():
+            if conditional and not method.conditional:
+                continue
+            sweeps[f"{task}_{name}"] = dict(task=task, method=name, **comparison_budget())
+    for name in sensitivity_methods():
+        sweeps[f"sensitivity_{name}"] = dict(task="ring", method=name, grid={"weight": sensitivity_lambdas()},
+                                             **comparison_budget())
+    return sweeps
+
+
+CHAPTERS = {
+    "01_eight_gaussians": _eight_gaussians,
+    "03_moment_reconstruction": _moment_reconstruction,
+    "04_mode_seeking": _mode_seeking,
+    "05_hierarchical_modes": _hierarchical,
+    "06_mode_regularized": _mode_regularized,
+    "07_comparison": _comparison,
+}
+
+
+def chapter_sweeps(chapter: str) -> dict[str, dict]:
+    """All sweeps of ``chapter`` (a key of :data:`CHAPTERS`): name -> ``sweep`` keyword arguments."""
+    check_choice("chapter", chapter, CHAPTERS)
+    return CHAPTERS[chapter]()
+
+
+def chapter_sweep(chapter: str, name: str) -> dict:
+    """The ``sweep`` keyword arguments of one named sweep of ``chapter``."""
+    sweeps = chapter_sweeps(chapter)
+    check_choice("name", name, sweeps)
+    return dict(sweeps[name])
+
+
+def describe(arguments: dict) -> str:
+    """A one-line ``sweep(...)`` call for a chapter to print what it trains."""
+    shown = {k: v for k, v in arguments.items() if k not in {"task", "method", "setup"}}
+    setup = ", setup=<chapter setup>" if "setup" in arguments else ""
+    rest = "".join(f", {k}={v!r}" for k, v in shown.items())
+    return f"sweep({arguments['task']!r}, {arguments['method']!r}{rest}{setup})"
+
+
+def build_all(chapters=None, progress: bool = False) -> dict[str, int]:
+    """Run (or read from the cache) every sweep of ``chapters`` (default: all); returns members per sweep."""
+    from mcgan_lib.sweeps import sweep
+
+    counts = {}
+    for chapter in chapters or CHAPTERS:
+        for name, arguments in chapter_sweeps(chapter).items():
+            table = sweep(**arguments, progress=progress)
+            counts[f"{chapter}/{name}"] = len(table)
+    return counts
