@@ -387,6 +387,11 @@ def compare(
             tables.append(table.assign(
                 label=METHODS[method].label, coverage=table[coverage], coverage_max=best,
             ))
+    if not tables:
+        raise ValueError(
+            f"compare has nothing to run: every requested method needs unconditional data and every task is "
+            f"conditional (skipped {skipped}); add an unconditional task or another method"
+        )
     result = pd.concat(tables, ignore_index=True)
     result.attrs["skipped"] = skipped
     return result

@@ -143,3 +143,10 @@ def test_proxy_predictor_steps_is_a_setting(tmp_path):
     assert table.predictor_steps.tolist() == [5]
     with pytest.raises(ValueError, match="predictor_steps must be >= 1"):
         small_sweep(tmp_path, method="gaussian_proxy_mr2", grid={"predictor_steps": [0]}, seeds=[0], steps=3)
+
+
+def test_compare_with_nothing_to_run_says_so(tmp_path):
+    with pytest.raises(ValueError, match="compare has nothing to run"):
+        compare(["conditional"], ["reg_gan"], seeds=[0], cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="methods must be among"):
+        compare(["ring"], ["nope"], seeds=[0], cache_dir=tmp_path)
