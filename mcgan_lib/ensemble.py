@@ -46,13 +46,12 @@ from typing import Callable, Iterable, Sequence
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
-from tqdm.auto import tqdm
 
-from mcgan_lib.checkpoint import CHECKPOINT_NAME, CheckpointError, describe_differences, load_checkpoint, save_checkpoint
+from mcgan_lib.checkpoint import CHECKPOINT_NAME, CheckpointError, describe_differences, load_checkpoint
 from mcgan_lib.config import resolve_device
 from mcgan_lib.data.base import Batch, DataSource
 from mcgan_lib.regularizers.base import NoRegularizer, Regularizer
-from mcgan_lib.training import Callback, History, TrainConfig, discriminator_objective, generator_objective
+from mcgan_lib.training import Callback, History, TrainConfig, TrainingLoop, discriminator_objective, generator_objective
 from mcgan_lib.validation import check_int
 
 # TrainConfig fields that may differ between members; every other field must be equal.
@@ -189,7 +188,7 @@ class StackedAdam:
         self.state = {name: dict(value) for name, value in state.items()}
 
 
-class EnsembleTrainer:
+class EnsembleTrainer(TrainingLoop):
     """Trains the :class:`Member` list on ``data`` as one batched model (see the module docstring).
 
     Same interface as :class:`~mcgan_lib.training.Trainer` where it makes sense: ``train(steps)``,
@@ -197,6 +196,8 @@ class EnsembleTrainer:
     :meth:`save_checkpoint` / :meth:`resume`. Per member: :meth:`generator`, :meth:`sample`,
     :attr:`diverged_at` (None, or the step whose loss was not finite).
     """
+
+    progress_label = "ensemble"
 
     def __init__(
         self,
@@ -232,12 +233,7 @@ class EnsembleTrainer:
             for name in self.hyper_names
         }
         self.regularizer_configs = [r.config() for r in regularizers]
-        self.callbacks = list(callbacks)
-        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-        self.progress = progress
-        self.step = 0
-        self.history = History()
-        self.last_checkpoint: Path | None = None
+        self._start_loop(callbacks, checkpoint_dir, progress)
         self.rngs = [torch.Generator(device=self.device).manual_seed(c.seed) for c in self.configs]
         self.active = torch.ones(self.size, dtype=torch.bool, device=self.device)
         self.diverged_at: list[int | None] = [None] * self.size
@@ -386,34 +382,11 @@ class EnsembleTrainer:
             d_terms = self._side_step("discriminator", self.d_names, self.optimizer_d)
         g_terms = self._side_step("generator", self.g_names, self.optimizer_g)
         self.step += 1
-        self.last_terms = {**d_terms, **g_terms}
-        logs = None
+        self.last_terms = {**d_terms, **g_terms}  # per member, (E,) each
+        means = {}
         if self.step % self.config.log_every == 0 and bool(self.active.any()):
-            logs = {k: v.detach()[self.active].mean().item() for k, v in self.last_terms.items()}
-            self.history.record("loss", self.step, **logs)
-        for callback in self.callbacks:
-            callback.on_step_end(self, logs or {})
-        if self.checkpoint_dir is not None and self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
-            self.save_checkpoint()
-        return logs
-
-    def train(self, steps: int | None = None) -> History:
-        """Train until ``config.steps`` steps are done (or ``steps`` more, when given)."""
-        target = self.config.steps if steps is None else self.step + check_int("steps", steps, minimum=0)
-        for callback in self.callbacks:
-            callback.on_train_begin(self)
-        bar = tqdm(total=target, initial=self.step, disable=not self.progress, desc=f"ensemble of {self.size}", leave=False)
-        try:
-            while self.step < target:
-                self.train_step()
-                bar.update(1)
-        finally:
-            bar.close()
-        for callback in self.callbacks:
-            callback.on_train_end(self)
-        if self.checkpoint_dir is not None:
-            self.save_checkpoint()
-        return self.history
+            means = {k: v.detach()[self.active].mean().item() for k, v in self.last_terms.items()}
+        return self._end_step(means)
 
     # ------------------------------------------------------------------ members
     def _check_member(self, index: int) -> int:
@@ -481,15 +454,6 @@ class EnsembleTrainer:
             "diverged_at": [-1 if s is None else s for s in self.diverged_at],
             "history": self.history.state_dict(),
         }
-
-    def save_checkpoint(self, path: str | Path | None = None) -> Path:
-        """Write every member's full state atomically to ``path`` (default ``checkpoint_dir/checkpoint.pt``)."""
-        if path is None:
-            if self.checkpoint_dir is None:
-                raise ValueError("path is required when the ensemble has no checkpoint_dir")
-            path = self.checkpoint_dir / CHECKPOINT_NAME
-        self.last_checkpoint = save_checkpoint(self.state_dict(), path)
-        return self.last_checkpoint
 
     def resume(self, path: str | Path | None = None) -> "EnsembleTrainer":
         """Continue exactly from a checkpoint of this same ensemble (members, settings and data are checked)."""

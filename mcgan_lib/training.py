@@ -290,7 +290,68 @@ def _make_optimizer(params, lr: float, config: TrainConfig) -> torch.optim.Optim
     )
 
 
-class Trainer:
+class TrainingLoop:
+    """What :class:`Trainer` and :class:`mcgan_lib.ensemble.EnsembleTrainer` share: ``train`` (the loop
+    over ``train_step`` with callbacks and a progress bar), the bookkeeping at the end of a step
+    (history, callbacks, periodic checkpoint) and atomic checkpoints. A subclass sets ``config``,
+    ``step``, ``history``, ``callbacks``, ``progress``, ``checkpoint_dir`` and ``last_checkpoint`` and
+    defines ``train_step`` and ``state_dict``."""
+
+    progress_label = "training"
+
+    def _start_loop(self, callbacks, checkpoint_dir, progress: bool) -> None:
+        """Step 0, an empty history, the callbacks and where checkpoints go."""
+        self.callbacks = list(callbacks)
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.progress = progress
+        self.step = 0
+        self.history = History()
+        self.last_checkpoint: Path | None = None
+
+    def _end_step(self, terms: dict[str, float]) -> dict[str, float] | None:
+        """Record ``terms`` every ``log_every`` steps, call the callbacks, checkpoint every
+        ``checkpoint_every`` steps; returns the logged values (None when not a logging step)."""
+        logs = None
+        if self.step % self.config.log_every == 0 and terms:
+            logs = terms
+            self.history.record("loss", self.step, **logs)
+        for callback in self.callbacks:
+            callback.on_step_end(self, logs or {})
+        if self.checkpoint_dir is not None and self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+            self.save_checkpoint()
+        return logs
+
+    def train(self, steps: int | None = None) -> History:
+        """Train until ``config.steps`` generator steps are done (or ``steps`` more, when given)."""
+        target = self.config.steps if steps is None else self.step + check_int("steps", steps, minimum=0)
+        for callback in self.callbacks:
+            callback.on_train_begin(self)
+        bar = tqdm(total=target, initial=self.step, disable=not self.progress, desc=self.progress_label, leave=False)
+        try:
+            while self.step < target:
+                logs = self.train_step()
+                bar.update(1)
+                if logs and self.progress and "d_loss" in logs and "g_loss" in logs:
+                    bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}", refresh=False)
+        finally:
+            bar.close()
+        for callback in self.callbacks:
+            callback.on_train_end(self)
+        if self.checkpoint_dir is not None:
+            self.save_checkpoint()
+        return self.history
+
+    def save_checkpoint(self, path: str | Path | None = None) -> Path:
+        """Write the full state atomically to ``path`` (default ``checkpoint_dir/checkpoint.pt``)."""
+        if path is None:
+            if self.checkpoint_dir is None:
+                raise ValueError(f"path is required when the {type(self).__name__} has no checkpoint_dir")
+            path = self.checkpoint_dir / CHECKPOINT_NAME
+        self.last_checkpoint = save_checkpoint(self.state_dict(), path)
+        return self.last_checkpoint
+
+
+class Trainer(TrainingLoop):
     """Trains ``generator`` against ``discriminator`` on ``data`` with an optional ``regularizer``.
 
     The generator must have ``latent_dim`` and ``sample_latent(n, generator, device)`` and a forward
@@ -320,12 +381,7 @@ class Trainer:
         if not isinstance(self.regularizer, Regularizer):
             raise ValueError(f"regularizer must be a mcgan_lib Regularizer, got {type(regularizer).__name__}")
         self._check_compatible()
-        self.callbacks = list(callbacks)
-        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-        self.progress = progress
-        self.step = 0
-        self.history = History()
-        self.last_checkpoint: Path | None = None
+        self._start_loop(callbacks, checkpoint_dir, progress)
         self.rng = torch.Generator(device=self.device).manual_seed(self.config.seed)
         g_params = list(self.generator.parameters())
         for module in self.regularizer.generator_side_modules():
@@ -414,39 +470,8 @@ class Trainer:
             d_terms = self._discriminator_step()
         g_terms = self._generator_step()
         self.step += 1
-        logs = None
-        if self.step % self.config.log_every == 0:
-            logs = {k: v.item() for k, v in {**d_terms, **g_terms}.items()}
-            self.history.record("loss", self.step, **logs)
-        for callback in self.callbacks:
-            callback.on_step_end(self, logs or {})
-        if (
-            self.checkpoint_dir is not None
-            and self.config.checkpoint_every
-            and self.step % self.config.checkpoint_every == 0
-        ):
-            self.save_checkpoint()
-        return logs
-
-    def train(self, steps: int | None = None) -> History:
-        """Train until ``config.steps`` generator steps are done (or ``steps`` more, when given)."""
-        target = self.config.steps if steps is None else self.step + check_int("steps", steps, minimum=0)
-        for callback in self.callbacks:
-            callback.on_train_begin(self)
-        bar = tqdm(total=target, initial=self.step, disable=not self.progress, desc="training", leave=False)
-        try:
-            while self.step < target:
-                logs = self.train_step()
-                bar.update(1)
-                if logs and self.progress:
-                    bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}", refresh=False)
-        finally:
-            bar.close()
-        for callback in self.callbacks:
-            callback.on_train_end(self)
-        if self.checkpoint_dir is not None:
-            self.save_checkpoint()
-        return self.history
+        logging = self.step % self.config.log_every == 0
+        return self._end_step({k: v.item() for k, v in {**d_terms, **g_terms}.items()} if logging else {})
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
@@ -484,15 +509,6 @@ class Trainer:
             "rng_state": self.rng.get_state(),
             "history": self.history.state_dict(),
         }
-
-    def save_checkpoint(self, path: str | Path | None = None) -> Path:
-        """Write the full state atomically to ``path`` (default ``checkpoint_dir/checkpoint.pt``)."""
-        if path is None:
-            if self.checkpoint_dir is None:
-                raise ValueError("path is required when the trainer has no checkpoint_dir")
-            path = self.checkpoint_dir / CHECKPOINT_NAME
-        self.last_checkpoint = save_checkpoint(self.state_dict(), path)
-        return self.last_checkpoint
 
     def load_state_dict(self, state: dict, source: str = "checkpoint") -> None:
         """Restore a state written by :meth:`state_dict`, after checking it belongs to this model."""
