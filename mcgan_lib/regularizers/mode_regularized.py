@@ -140,8 +140,17 @@ def reconstruct(encoder: nn.Module, generator: nn.Module, x: torch.Tensor) -> to
     return generator(code).reshape(x.shape)
 
 
+class _GeometricRegularizer(Regularizer):
+    """Reg-GAN and MDGAN: λ1 of the geometric term d(x, G(E(x))) is the regularizer's ``weight``."""
+
+    @property
+    def lambda_geometric(self):
+        """λ1, the geometric term's weight (the regularizer's ``weight``, per member in an ensemble)."""
+        return self.weight
+
+
 # ---------------------------------------------------------------------------------------------- Reg-GAN
-class ModeRegularizer(Regularizer):
+class ModeRegularizer(_GeometricRegularizer):
     """Reg-GAN (Che et al. 2017, Eq. 3-4) as one regularizer; E is trained by G's optimiser.
 
     Generator step adds ``λ1 d(x, G(E(x))) + λ2 (-log D(G(E(x))))`` (see :func:`mode_loss` for the
@@ -153,11 +162,6 @@ class ModeRegularizer(Regularizer):
     name = "mode_regularized"
 
     member_hyperparameters = ("weight", "lambda_mode")
-
-    @property
-    def lambda_geometric(self):
-        """λ1, the geometric term's weight (the regularizer's ``weight``)."""
-        return self.weight
 
     def __init__(
         self,
@@ -191,7 +195,7 @@ class ModeRegularizer(Regularizer):
 
 
 # ---------------------------------------------------------------------------------------------- MDGAN
-class ManifoldDiffusionRegularizer(Regularizer):
+class ManifoldDiffusionRegularizer(_GeometricRegularizer):
     """MDGAN (Che et al. 2017, Sec. 3.3): manifold step with D1, diffusion step with D2, main D off.
 
     ``manifold_discriminator`` (D1) and ``diffusion_discriminator`` (D2) are trained by the
@@ -206,11 +210,6 @@ class ManifoldDiffusionRegularizer(Regularizer):
     adversarial_weight = 0.0
 
     member_hyperparameters = ("weight",)
-
-    @property
-    def lambda_geometric(self):
-        """λ1, the geometric term's weight (the regularizer's ``weight``)."""
-        return self.weight
 
     def __init__(
         self,
