@@ -140,14 +140,14 @@ def sweep_command(args: argparse.Namespace) -> int:
     keys = list(grid) or ["method"]
     skip = {"task", "method", "seed", "diverged_at_step", "train_seconds", *grid}
     metrics = [c for c in per_member.columns if c not in skip]
-    summary = summarize(per_member.assign(setting=per_member[keys].astype(str).agg(", ".join, axis=1)), metrics=metrics)
-    summary["diverged"] = per_member.groupby(per_member[keys].astype(str).agg(", ".join, axis=1), sort=False)[
-        "diverged_at_step"].count().values
+    per_member = per_member.assign(setting=per_member[keys].astype(str).agg(", ".join, axis=1))
+    summary = summarize(per_member, metrics=metrics)
+    summary["diverged"] = per_member.groupby("setting", sort=False)["diverged_at_step"].count().values
     print(summary.to_string())
     print(f"({len(table)} members; cache {table.attrs['cache']})")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        per_member.to_csv(args.out, index=False)
+        per_member.drop(columns="setting").to_csv(args.out, index=False)
         print(f"wrote {args.out}")
     return 0
 

@@ -158,10 +158,10 @@ class StackedAdam:
             t = state["step"]
             beta1, beta2 = _expand(self.beta1, param), _expand(self.beta2, param)
             weight_decay, lr = _expand(self.weight_decay, param), _expand(self.lr, param)
-            if isinstance(weight_decay, torch.Tensor) or weight_decay != 0:
-                grad = grad.add(param * weight_decay) if isinstance(weight_decay, torch.Tensor) else grad.add(
-                    param, alpha=weight_decay
-                )
+            if isinstance(weight_decay, torch.Tensor):
+                grad = grad + param * weight_decay
+            elif weight_decay != 0:
+                grad = grad.add(param, alpha=weight_decay)
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             exp_avg.lerp_(grad, 1 - beta1)
             if isinstance(beta2, torch.Tensor):
@@ -227,10 +227,9 @@ class EnsembleTrainer(TrainingLoop):
         self.template = models[0]
         self._check_template()
         self._build_stacks(models)
-        self.hyper_names = tuple(self.template.regularizer.member_hyperparameters)
-        self.hyper = {
+        self.hyper = {  # the regularizer's per-member settings (λ...), (E,) each
             name: torch.tensor([float(getattr(r, name)) for r in regularizers], device=self.device)
-            for name in self.hyper_names
+            for name in self.template.regularizer.member_hyperparameters
         }
         self.regularizer_configs = [r.config() for r in regularizers]
         self._start_loop(callbacks, checkpoint_dir, progress)
@@ -403,9 +402,8 @@ class EnsembleTrainer(TrainingLoop):
         """A standalone copy of member ``index`` (``.generator``, ``.discriminator``, ``.regularizer``)."""
         model = copy.deepcopy(self.template)
         model.load_state_dict(self.member_state(index))
-        hyper = {name: float(values[index]) for name, values in self.hyper.items()}
-        for name, value in hyper.items():
-            setattr(model.regularizer, name, value)
+        for name, values in self.hyper.items():
+            setattr(model.regularizer, name, float(values[index]))
         return model
 
     def generator(self, index: int) -> nn.Module:
