@@ -2,7 +2,8 @@
 
     python -m mcgan_lib train --task ring --steps 6000 --seed 0 --out runs/ring0
     python -m mcgan_lib train --resume runs/ring0 --steps 8000
-    python -m mcgan_lib train --task ring --regularizer ms --weight 1.0 --out runs/ring0_ms
+    python -m mcgan_lib train --task ring --method ms --weight 1.0 --out runs/ring0_ms
+    python -m mcgan_lib train --task ring --method reg_gan --set lambda_mode=0.2 --out runs/ring0_reg
     python -m mcgan_lib sweep --task ring --method ms --grid weight=0.1,1,10 --seeds 10 --out ms.csv
     python -m mcgan_lib prebuild            # every sweep the chapters read, before a class
 
@@ -21,51 +22,28 @@ import sys
 from pathlib import Path
 
 from mcgan_lib.checkpoint import CheckpointError
-from mcgan_lib.data.toy import TOY_TASKS, make_toy_task
+from mcgan_lib.data.tasks import TASKS, make_task
 from mcgan_lib.experiments import PLAIN_GAN_SETUP
-from mcgan_lib.metrics.toy import evaluate_mixture
+from mcgan_lib.methods import METHODS, build_method
 from mcgan_lib.training import EvaluateEvery, Trainer, TrainingDivergedError
 
 RUN_FILE = "run.json"
-REGULARIZERS = ("none", "ms", "hm", "mr", "reg_gan", "mdgan")
-
-
-def make_regularizer(name: str, weight: float, data_dim: int, latent_dim: int, seed: int):
-    """The regularizer named on the command line (``none``: the plain GAN), with weight λ = ``weight``:
-    ``ms`` MSGAN, ``hm`` HMGAN (all ERE targets 0), ``mr`` Gaussian MR2 with K = 8, ``reg_gan`` and
-    ``mdgan`` (λ1 = λ2 = ``weight``)."""
-    if name == "none":
-        return None
-    if name == "ms":
-        from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
-
-        return ModeSeekingRegularizer(weight)
-    if name == "hm":
-        from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer
-
-        return HierarchicalModeRegularizer(weight)
-    if name == "mr":
-        from mcgan_lib.regularizers.moment_reconstruction import MomentReconstruction
-
-        return MomentReconstruction(weight, samples_per_input=8, distribution="gaussian", moments=2)
-    from mcgan_lib.experiments.mode_regularized import build_regularizer
-
-    return build_regularizer(
-        name, data_dim, latent_dim, hidden_dim=64, lambda_geometric=weight, lambda_mode=weight, seed=seed
-    )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mcgan_lib", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a toy GAN, or resume one")
-    train.add_argument("--task", choices=sorted(TOY_TASKS), default="ring", help="toy data set (default: ring)")
+    train.add_argument("--task", choices=sorted(TASKS), default="ring", help="toy data set (default: ring)")
     train.add_argument("--steps", type=int, default=None, help="total generator steps (default: the setup's)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, help="output folder (new run)")
     train.add_argument("--resume", type=Path, help="folder of a run to continue")
-    train.add_argument("--regularizer", choices=REGULARIZERS, default="none", help="anti-collapse term (default: none)")
-    train.add_argument("--weight", type=float, default=1.0, help="the regularizer's λ (default: 1.0)")
+    train.add_argument("--method", choices=list(METHODS), default="gan",
+                       help="the plain GAN or a regularizer, by its name in mcgan_lib.methods (default: gan)")
+    train.add_argument("--weight", type=float, default=None, help="the method's λ (default: the method's own)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                       help="another setting of the method, e.g. lambda_mode=0.2 (repeatable)")
     train.add_argument("--lr", type=float, default=PLAIN_GAN_SETUP.lr)
     train.add_argument("--batch-size", type=int, default=PLAIN_GAN_SETUP.batch_size)
     train.add_argument("--latent-dim", type=int, default=PLAIN_GAN_SETUP.latent_dim)
@@ -77,8 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--no-figures", action="store_true", help="skip writing PNG figures")
     train.add_argument("--progress", action="store_true", help="show a progress bar")
     sweep = commands.add_parser("sweep", help="train a grid of settings × seeds as batched ensembles")
-    sweep.add_argument("--task", default="ring", help="ring, grid, imbalanced_ring or conditional")
-    sweep.add_argument("--method", default="gan", help="a method of mcgan_lib.sweeps.METHODS (default: gan)")
+    sweep.add_argument("--task", choices=sorted(TASKS), default="ring", help="toy data set (default: ring)")
+    sweep.add_argument("--method", choices=list(METHODS), default="gan", help="a method of mcgan_lib.methods (default: gan)")
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                        help="a grid axis, e.g. weight=0.1,1,10 (repeat for more axes)")
     sweep.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
@@ -107,25 +85,30 @@ def prebuild_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_grid(items: list[str]) -> dict:
-    grid = {}
+def _parse_value(value: str):
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _parse_pairs(items: list[str], flag: str, example: str, many: bool) -> dict:
+    """``KEY=V`` (or ``KEY=V1,V2,...`` when ``many``) command-line items as a dict of parsed values."""
+    parsed = {}
     for item in items:
         key, sep, values = item.partition("=")
         if not sep or not key or not values:
-            raise SystemExit(f"error: --grid {item!r}: write KEY=V1,V2,... e.g. weight=0.1,1,10")
-        parsed = []
-        for value in values.split(","):
-            try:
-                parsed.append(json.loads(value))
-            except json.JSONDecodeError:
-                parsed.append(value)
-        grid[key] = parsed
-    return grid
+            raise SystemExit(f"error: {flag} {item!r}: write {example}")
+        parsed[key] = [_parse_value(v) for v in values.split(",")] if many else _parse_value(values)
+    return parsed
+
+
+def _parse_grid(items: list[str]) -> dict:
+    return _parse_pairs(items, "--grid", "KEY=V1,V2,... e.g. weight=0.1,1,10", many=True)
 
 
 def sweep_command(args: argparse.Namespace) -> int:
-    from mcgan_lib.experiments import summarize
-    from mcgan_lib.sweeps import sweep
+    from mcgan_lib.sweeps import summarize, sweep
 
     if args.seeds < 1:
         raise SystemExit(f"error: --seeds must be >= 1, got {args.seeds}")
@@ -138,12 +121,9 @@ def sweep_command(args: argparse.Namespace) -> int:
         raise SystemExit(f"error: {error}") from None
     per_member = table.drop(columns=["samples"], errors="ignore")
     keys = list(grid) or ["method"]
-    skip = {"task", "method", "seed", "diverged_at_step", "train_seconds", *grid}
-    metrics = [c for c in per_member.columns if c not in skip]
+    metrics = [c for c in per_member.columns if c not in {"task", "method", "seed", "diverged_at_step", "train_seconds", *grid}]
     per_member = per_member.assign(setting=per_member[keys].astype(str).agg(", ".join, axis=1))
-    summary = summarize(per_member, metrics=metrics)
-    summary["diverged"] = per_member.groupby("setting", sort=False)["diverged_at_step"].count().values
-    print(summary.to_string())
+    print(summarize(per_member, by="setting", metrics=metrics).to_string())
     print(f"({len(table)} members; cache {table.attrs['cache']})")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -153,16 +133,16 @@ def sweep_command(args: argparse.Namespace) -> int:
 
 
 def _build(arguments: dict):
-    data = make_toy_task(arguments["task"])
+    data = make_task(arguments["task"])
     setup = PLAIN_GAN_SETUP.replace(
         lr=arguments["lr"], batch_size=arguments["batch_size"], latent_dim=arguments["latent_dim"],
         hidden_dim=arguments["hidden_dim"], d_hidden_dim=arguments["hidden_dim"], optimizer=arguments["optimizer"],
     )
     generator, discriminator = setup.networks(data, arguments["seed"])
-    regularizer = make_regularizer(
-        arguments.get("regularizer", "none"), arguments.get("weight", 1.0), data.data_dim, setup.latent_dim,
-        arguments["seed"],
-    )
+    settings = _parse_pairs(arguments.get("settings", []), "--set", "KEY=VALUE e.g. lambda_mode=0.2", many=False)
+    if arguments.get("weight") is not None:
+        settings["weight"] = arguments["weight"]
+    regularizer = build_method(arguments.get("method", "gan"), data, setup, arguments["seed"], **settings)
     config = setup.train_config(
         arguments["seed"], steps=arguments["steps"] if arguments["steps"] is not None else setup.steps,
         device=arguments["device"], checkpoint_every=arguments["checkpoint_every"],
@@ -171,8 +151,7 @@ def _build(arguments: dict):
 
 
 def _write_outputs(trainer: Trainer, data, out: Path, figures: bool) -> dict:
-    coverage = evaluate_mixture(trainer.generator, data)
-    metrics = {"step": trainer.step, **coverage.as_dict(), "history": trainer.history.state_dict()}
+    metrics = {"step": trainer.step, **data.evaluate(trainer.generator), "history": trainer.history.state_dict()}
     tmp = out / "metrics.json.tmp"
     tmp.write_text(json.dumps(metrics, indent=2, allow_nan=True))
     tmp.replace(out / "metrics.json")
@@ -183,9 +162,10 @@ def _write_outputs(trainer: Trainer, data, out: Path, figures: bool) -> dict:
         from mcgan_lib.viz import gan_lab_figure, plot_history
 
         (out / "figures").mkdir(exist_ok=True)
-        gan_lab_figure(trainer.generator, trainer.discriminator, data, title=f"step {trainer.step}").savefig(
-            out / "figures" / "gan_lab.png"
-        )
+        if data.condition_dim == 0:  # the GAN-Lab view is drawn in the data's plane
+            gan_lab_figure(trainer.generator, trainer.discriminator, data, title=f"step {trainer.step}").savefig(
+                out / "figures" / "gan_lab.png"
+            )
         plot_history(trainer.history).savefig(out / "figures" / "history.png")
     return metrics
 
@@ -213,7 +193,7 @@ def train_command(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.resume is None:
         (out / RUN_FILE).write_text(json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in arguments.items()}, indent=2))
-    callbacks = [EvaluateEvery(arguments["eval_every"], lambda t: evaluate_mixture(t.generator, data).scalars())]
+    callbacks = [EvaluateEvery(arguments["eval_every"], lambda t: data.evaluate(t.generator))]
     trainer = Trainer(
         data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks, checkpoint_dir=out,
         progress=args.progress,
@@ -228,8 +208,9 @@ def train_command(args: argparse.Namespace) -> int:
     except TrainingDivergedError as error:
         raise SystemExit(f"error: {error}") from None
     metrics = _write_outputs(trainer, data, out, figures=not arguments["no_figures"])
+    coverage = data.coverage_metric
     print(
-        f"step {metrics['step']}: modes captured {metrics['modes_captured']}/{data.n_modes}, "
+        f"step {metrics['step']}: {coverage.replace('_', ' ')} {metrics[coverage]:g}/{data.full_coverage}, "
         f"high-quality fraction {metrics['high_quality_fraction']:.3f}, reverse KL {metrics['reverse_kl']:.3f}; "
         f"wrote {out}"
     )

@@ -70,6 +70,18 @@ class Member:
     regularizer: Regularizer | None = None
 
 
+def unbatchable_reason(member: Member) -> str | None:
+    """Why ``member`` cannot train inside an ensemble (None when it can)."""
+    modules = [member.generator, member.discriminator] + ([member.regularizer] if member.regularizer else [])
+    for module in (m for network in modules for m in network.modules()):
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            return (
+                f"{type(module).__name__} keeps batch statistics, which an ensemble cannot split per member; "
+                "use networks without batch norm (the toy MLPs) or train the members one by one"
+            )
+    return None
+
+
 class _MemberModel(nn.Module):
     """G, D and the regularizer of one member as one module, so that ``functional_call`` can swap all
     of a member's weights at once. ``forward`` is the member's G or D objective."""
@@ -101,7 +113,7 @@ def member_hyperparameters(regularizer: Regularizer, values: dict):
             setattr(regularizer, name, value)
 
 
-def _structure(regularizer: Regularizer) -> dict:
+def regularizer_structure(regularizer: Regularizer) -> dict:
     """The regularizer's settings with its per-member hyper-parameters blanked (what must match)."""
     blank = {name: 0.0 for name in regularizer.member_hyperparameters}
     with member_hyperparameters(regularizer, blank):
@@ -265,9 +277,9 @@ class EnsembleTrainer(TrainingLoop):
         for i, regularizer in enumerate(regularizers):
             if not isinstance(regularizer, Regularizer):
                 raise ValueError(f"members[{i}].regularizer must be a Regularizer or None, got {type(regularizer).__name__}")
-        first = _structure(regularizers[0])
+        first = regularizer_structure(regularizers[0])
         for i, regularizer in enumerate(regularizers[1:], start=1):
-            problems = describe_differences(first, _structure(regularizer), "regularizer")
+            problems = describe_differences(first, regularizer_structure(regularizer), "regularizer")
             if problems:
                 allowed = ", ".join(regularizers[0].member_hyperparameters)
                 raise ValueError(
@@ -276,12 +288,10 @@ class EnsembleTrainer(TrainingLoop):
                 )
 
     def _check_template(self) -> None:
-        for module in self.template.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                raise ValueError(
-                    f"{type(module).__name__} keeps batch statistics, which an ensemble cannot split per member; "
-                    "use networks without batch norm (the toy MLPs) or train the members one by one"
-                )
+        template = self.template
+        reason = unbatchable_reason(Member(template.generator, template.discriminator, self.config, template.regularizer))
+        if reason:
+            raise ValueError(reason)
         generator = self.template.generator
         if not hasattr(generator, "sample_latent") or getattr(generator, "latent_dim", None) is None:
             raise ValueError("generator must define latent_dim and sample_latent(n, generator, device)")

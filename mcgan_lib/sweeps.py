@@ -1,25 +1,28 @@
-"""Sweeps: every (setting × seed) of a toy experiment trained as batched ensembles, cached on disk.
+"""Sweeps: the one multi-seed engine. Every (setting × seed) of a toy experiment, trained as batched
+ensembles and cached on disk.
 
     table = sweep("ring", "ms", grid={"weight": [0.1, 1, 10]}, seeds=range(10))
 
 returns a tidy pandas table, one row per member: the task, the method, one column per grid key, the
-seed, the metrics of :func:`mcgan_lib.experiments.default_evaluate` (modes captured, high-quality
-fraction, reverse KL; branches per condition for the conditional toy), ``diverged_at_step`` (NaN when
-the member trained to the end), ``train_seconds`` (its ensemble's training time divided by the number
-of members: the cost per member), ``samples`` (``keep_samples`` generated points, numpy) and, with
+seed, the data's own metrics (``data.evaluate``: modes captured, high-quality fraction, reverse KL;
+branches per condition for the conditional toy), ``diverged_at_step`` (NaN when the member trained to
+the end), ``train_seconds`` (its ensemble's training time divided by the number of members: the cost
+per member), ``samples`` (``keep_samples`` generated points, numpy) and, with
 ``keep_generators=True``, ``generator`` (the trained G, in eval mode). ``task`` is the name given, or
-the data's ``name`` when a DataSource is passed.
+the data's ``name`` when a DataSource is passed. :func:`summarize` turns any such table into
+"mean ± std" per setting; :func:`compare` runs many methods on many tasks.
 
-- **Methods** (:data:`METHODS`): the plain GAN, GAN + ℓ2, MSGAN, HMGAN, the eight MR-GAN variants,
-  Reg-GAN and MDGAN, each built by the library's regularizer classes with the defaults listed there.
-- **Grid keys**: a regularizer setting of the method (``weight`` = λ; ``lambda_mode``,
-  ``samples_per_input``, ``ere``, ...) or a training setting (``lr`` for both networks, ``lr_g``,
-  ``lr_d``, ``weight_decay``, ``grad_clip``).
+- **Methods**: the names of the registry :data:`mcgan_lib.methods.METHODS`, with their defaults.
+- **Grid keys**: a setting of the method (``weight`` = λ; ``lambda_mode``, ``samples_per_input``,
+  ``ere``, ...) or a training setting (``lr`` for both networks, ``lr_g``, ``lr_d``,
+  ``weight_decay``, ``grad_clip``).
 - **Batched**: members that differ only in seed, learning rates, weight decay, clipping or λ train as
   one :class:`~mcgan_lib.ensemble.EnsembleTrainer` (at most ``max_members`` at a time); a setting that
-  changes shapes (K samples, ERE targets) starts another ensemble.
-- **Seeding** as :mod:`mcgan_lib.experiments.multiseed`: seed s trains with ``TrainConfig(seed=s)``,
-  G initialised from s and D from s + 10,000; a method's extra networks from s + 101, 202, 303.
+  changes shapes (K samples, ERE targets) starts another ensemble; what an ensemble cannot hold
+  (batch norm) trains one by one with the :class:`~mcgan_lib.training.Trainer`.
+- **Seeding**: seed s trains with ``TrainConfig(seed=s)``, networks from
+  :meth:`~mcgan_lib.experiments.toy.ToySetup.networks` (G from s, D from s + 10,000) and a method's
+  extra networks from s + :data:`mcgan_lib.methods.EXTRA_NETWORK_SEED_OFFSETS`.
 - **Cache**: the table is stored under ``cache_dir`` (default ``$MCGAN_CACHE_DIR/sweeps``, else
   ``~/.cache/mcgan/sweeps``) in a file named by a hash of the whole configuration (task spec, method
   and its settings, grid, seeds, setup, steps, evaluation) and of the library (its version and a hash
@@ -39,135 +42,28 @@ import json
 import os
 import pickle
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 
 import mcgan_lib
 from mcgan_lib.data.base import DataSource
-from mcgan_lib.data.conditional import BranchingConditional
-from mcgan_lib.data.toy import TOY_TASKS
-from mcgan_lib.ensemble import PER_MEMBER_SETTINGS, EnsembleTrainer, Member, _structure
-from mcgan_lib.experiments.multiseed import _samples, default_evaluate
+from mcgan_lib.data.tasks import make_task
+from mcgan_lib.ensemble import PER_MEMBER_SETTINGS, EnsembleTrainer, Member, regularizer_structure, unbatchable_reason
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToySetup
-from mcgan_lib.regularizers.base import Regularizer
+from mcgan_lib.methods import METHODS, build_method, comparison_methods, get_method, method_settings
+from mcgan_lib.nets.base import generate
+from mcgan_lib.training import Trainer, TrainingDivergedError
 from mcgan_lib.validation import check_choice, check_int
 
-TASKS = (*TOY_TASKS, "conditional")
 TRAIN_GRID_KEYS = ("lr", "lr_g", "lr_d", "weight_decay", "grad_clip")
-PREDICTOR_STEPS = 500
+ENGINES = ("auto", "ensemble", "sequential")
 # Modules that cannot change a trained result: left out of the cache fingerprint, so editing a figure
 # does not retrain every sweep.
 PRESENTATION_MODULES = ("viz.py", "widgets.py", "cli.py", "__main__.py", "reference.py", "distributed.py")
-
-
-def make_task(task: str | DataSource) -> DataSource:
-    """A data source: one of :data:`TASKS` by name (``conditional`` is the two-branch toy), or ``task`` itself."""
-    if isinstance(task, DataSource):
-        return task
-    check_choice("task", task, TASKS)
-    return BranchingConditional() if task == "conditional" else TOY_TASKS[task]()
-
-
-# ---------------------------------------------------------------------------------------------- methods
-@dataclass(frozen=True)
-class Method:
-    """A named regularizer recipe: ``build(data, setup, seed, **settings)`` -> Regularizer or None."""
-
-    name: str
-    label: str
-    build: Callable[..., Regularizer | None]
-    defaults: Mapping
-    conditional: bool = True  # False: the method needs unconditional data
-
-
-def _plain(data, setup, seed):
-    return None
-
-
-def _reconstruction(data, setup, seed, weight, p):
-    from mcgan_lib.regularizers.reconstruction import Reconstruction
-
-    return Reconstruction(weight, p=p)
-
-
-def _mode_seeking(data, setup, seed, weight, reduction):
-    from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
-
-    return ModeSeekingRegularizer(weight, reduction=reduction)
-
-
-def _hierarchical(data, setup, seed, weight, ere, pairs):
-    from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer
-
-    return HierarchicalModeRegularizer(weight, ere=ere, pairs=pairs)
-
-
-_PREDICTORS: dict[tuple[str, int], dict] = {}
-
-
-def _predictors(data: DataSource, steps: int) -> dict:
-    """The frozen Gaussian and Laplace predictors of a task (fitted once per task spec and step count)."""
-    from mcgan_lib.experiments.moment_reconstruction import fit_predictors
-
-    key = (json.dumps(_jsonable(data.spec()), sort_keys=True, default=str), steps)
-    if key not in _PREDICTORS:
-        _PREDICTORS[key] = fit_predictors(data, steps=steps, seed=0)
-    return _PREDICTORS[key]
-
-
-def _moment_reconstruction(variant):
-    def build(data, setup, seed, weight, samples_per_input, predictor_steps=PREDICTOR_STEPS):
-        from mcgan_lib.regularizers.moment_reconstruction import MomentReconstruction, parse_variant
-
-        distribution, moments, proxy = parse_variant(variant)
-        predictor = None
-        if proxy:  # one frozen predictor per task (seed 0), shared by every member: a fixed target
-            steps = check_int("predictor_steps", predictor_steps, minimum=1)
-            predictor = _predictors(data, steps)[distribution]
-        return MomentReconstruction(weight, samples_per_input, distribution, moments, predictor)
-
-    return build
-
-
-def _mode_regularized(method):
-    def build(data, setup, seed, weight, lambda_mode=0.5):
-        from mcgan_lib.experiments.mode_regularized import build_regularizer
-
-        return build_regularizer(
-            method, data.data_dim, setup.latent_dim, hidden_dim=setup.hidden_dim, lambda_geometric=weight,
-            lambda_mode=lambda_mode, seed=seed,
-        )
-
-    return build
-
-
-def _methods() -> dict[str, Method]:
-    from mcgan_lib.regularizers.moment_reconstruction import VARIANTS
-
-    methods = [
-        Method("gan", "GAN", _plain, {}),
-        Method("gan_l2", "GAN + ℓ2", _reconstruction, {"weight": 1.0, "p": 2}),
-        Method("ms", "MSGAN", _mode_seeking, {"weight": 1.0, "reduction": "batch"}),
-        Method("hm", "HMGAN", _hierarchical, {"weight": 1.0, "ere": 0.0, "pairs": "batch"}),
-    ]
-    for variant in VARIANTS:
-        label = variant.replace("gaussian", "Gaussian").replace("laplace", "Laplace").replace("_", " ").replace("mr", "MR")
-        defaults = {"weight": 1.0, "samples_per_input": 8}
-        if "proxy" in variant:
-            defaults["predictor_steps"] = PREDICTOR_STEPS
-        methods.append(Method(variant, label, _moment_reconstruction(variant), defaults))
-    methods += [
-        Method("reg_gan", "Reg-GAN", _mode_regularized("reg_gan"), {"weight": 0.5, "lambda_mode": 0.5}, conditional=False),
-        Method("mdgan", "MDGAN", _mode_regularized("mdgan"), {"weight": 0.5}, conditional=False),
-    ]
-    return {m.name: m for m in methods}
-
-
-METHODS: dict[str, Method] = _methods()
 
 
 # ---------------------------------------------------------------------------------------------- cache
@@ -216,14 +112,12 @@ def _write_atomic(table: pd.DataFrame, path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- sweep
-def _grid_settings(grid: Mapping | None, method: Method) -> list[dict]:
+def _grid_settings(grid: Mapping | None, method: str) -> list[dict]:
     grid = dict(grid or {})
-    allowed = set(method.defaults) | set(TRAIN_GRID_KEYS)
+    allowed = set(get_method(method).defaults) | set(TRAIN_GRID_KEYS)
     for key, values in grid.items():
         if key not in allowed:
-            raise ValueError(
-                f"grid key {key!r} is not a setting of method {method.name!r}; allowed: {sorted(allowed)}"
-            )
+            raise ValueError(f"grid key {key!r} is not a setting of method {method!r}; allowed: {sorted(allowed)}")
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             raise ValueError(f"grid[{key!r}] must be a list of values, got {values!r}")
         if len(list(values)) == 0:
@@ -232,22 +126,32 @@ def _grid_settings(grid: Mapping | None, method: Method) -> list[dict]:
     return [dict(zip(keys, combo)) for combo in itertools.product(*(list(grid[k]) for k in keys))]
 
 
-def _member(data, method: Method, setup: ToySetup, steps: int, options: dict, setting: dict, seed: int) -> Member:
+def _member(data, method: str, setup: ToySetup, steps: int, options: dict, setting: dict, seed: int) -> Member:
     train = {k: v for k, v in setting.items() if k in TRAIN_GRID_KEYS}
     if "lr" in train:
         lr = train.pop("lr")
         train.setdefault("lr_g", lr)
         train.setdefault("lr_d", lr)
-    settings = {**method.defaults, **options, **{k: v for k, v in setting.items() if k not in TRAIN_GRID_KEYS}}
+    settings = {**options, **{k: v for k, v in setting.items() if k not in TRAIN_GRID_KEYS}}
     generator, discriminator = setup.networks(data, seed)
     config = setup.train_config(seed, steps, log_every=max(1, steps // 50) if steps else 1, **train)
-    return Member(generator, discriminator, config, method.build(data, setup, seed, **settings))
+    return Member(generator, discriminator, config, build_method(method, data, setup, seed, **settings))
 
 
 def _group_key(member: Member) -> str:
     config = {k: v for k, v in member.config.to_dict().items() if k not in PER_MEMBER_SETTINGS}
-    structure = _structure(member.regularizer) if member.regularizer is not None else {}
+    structure = regularizer_structure(member.regularizer) if member.regularizer is not None else {}
     return json.dumps(_jsonable({"config": config, "regularizer": structure}), sort_keys=True, default=str)
+
+
+def stored_samples(generator, data: DataSource, n: int) -> np.ndarray:
+    """``n`` samples of ``generator`` (latents of seed 0) as numpy; for conditional data each row is the
+    condition (from ``data.display_conditions``) followed by the sample."""
+    condition = data.display_conditions(n, torch.Generator().manual_seed(0))
+    out = generate(generator, n, seed=0, condition=condition).cpu()
+    if condition is not None:
+        out = torch.cat([condition.cpu(), out], dim=1)
+    return out.numpy()
 
 
 def sweep(
@@ -264,19 +168,22 @@ def sweep(
     cache: bool = True,
     cache_dir: str | Path | None = None,
     max_members: int = 64,
+    engine: str = "auto",
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Train ``method`` on ``task`` for every grid setting × seed (batched) and return the tidy table.
+    """Train ``method`` on ``task`` for every grid setting × seed and return the tidy table.
 
     ``setup`` (default chapter 01's ``PLAIN_GAN_SETUP``) gives networks and optimiser; ``steps`` None
     uses its full- or quick-mode count. ``method_options`` fixes method settings outside the grid.
-    See the module docstring for the columns and the cache.
+    ``engine``: ``"ensemble"`` batches members (:class:`~mcgan_lib.ensemble.EnsembleTrainer`),
+    ``"sequential"`` trains one :class:`~mcgan_lib.training.Trainer` per member (the same numbers up to
+    float rounding, slower; for debugging), ``"auto"`` batches what can be batched. See the module
+    docstring for the columns and the cache.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
-    spec = METHODS[method]
+    check_choice("method", method, METHODS)
+    check_choice("engine", engine, ENGINES)
     data = make_task(task)
-    if data.condition_dim and not spec.conditional:
+    if data.condition_dim and not get_method(method).conditional:
         raise ValueError(f"method {method!r} needs unconditional data; task {task!r} is conditional")
     seeds = [check_int("seeds[i]", s, minimum=0) for s in seeds]
     if not seeds:
@@ -288,17 +195,15 @@ def sweep(
         raise ValueError(f"setup must be a ToySetup, got {type(setup).__name__}")
     steps = setup.default_steps() if steps is None else check_int("steps", steps, minimum=0)
     options = dict(method_options or {})
-    unknown = set(options) - set(spec.defaults)
-    if unknown:
-        raise ValueError(f"method_options {sorted(unknown)} are not settings of {method!r}; allowed: {sorted(spec.defaults)}")
+    settings_in_force = method_settings(method, options, argument="method_options")
     n_eval_samples = check_int("n_eval_samples", n_eval_samples, minimum=1)
     keep_samples = check_int("keep_samples", keep_samples, minimum=0)
     max_members = check_int("max_members", max_members, minimum=1)
-    settings = _grid_settings(grid, spec)
+    settings = _grid_settings(grid, method)
     task_name = task if isinstance(task, str) else getattr(data, "name", type(data).__name__)
     description = {
         "task_name": task_name, "task": data.spec(), "task_class": type(data).__name__, "method": method,
-        "settings": {**spec.defaults, **options}, "grid": dict(grid or {}), "seeds": seeds,
+        "settings": settings_in_force, "grid": dict(grid or {}), "seeds": seeds,
         "setup": dataclasses.asdict(setup), "steps": steps, "n_eval_samples": n_eval_samples,
         "keep_samples": keep_samples, "keep_generators": bool(keep_generators), "library": library_fingerprint(),
     }
@@ -311,8 +216,23 @@ def sweep(
             return table
         except (pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             pass  # a damaged cache file is recomputed and replaced
-    table = _train_sweep(data, spec, setup, steps, options, settings, seeds, n_eval_samples, keep_samples,
-                         bool(keep_generators), max_members, progress)
+    jobs = [(setting, seed) for setting in settings for seed in seeds]
+    members = [_member(data, method, setup, steps, options, setting, seed) for setting, seed in jobs]
+    rows = [None] * len(jobs)
+    for chunk, trained in _train(data, members, engine, max_members, progress):
+        for index, (generator, diverged, seconds) in zip(chunk, trained):
+            setting, seed = jobs[index]
+            metrics = data.evaluate(generator, n_eval_samples)
+            if diverged is not None:  # its last finite weights are not a trained model: no scores
+                metrics = {key: float("nan") for key in metrics}
+            row = {**setting, "seed": seed, **metrics,
+                   "diverged_at_step": float("nan") if diverged is None else diverged, "train_seconds": seconds}
+            if keep_samples:
+                row["samples"] = stored_samples(generator, data, keep_samples) if diverged is None else None
+            if keep_generators:
+                row["generator"] = generator.eval()
+            rows[index] = row
+    table = pd.DataFrame(rows)
     table.insert(0, "task", task_name)
     table.insert(1, "method", method)
     table.attrs.update(cache="miss", cache_path=str(path) if cache else None)
@@ -321,71 +241,76 @@ def sweep(
     return table
 
 
-def _train_sweep(data, spec, setup, steps, options, settings, seeds, n_eval_samples, keep_samples, keep_generators,
-                 max_members, progress) -> pd.DataFrame:
-    jobs = [(setting, seed) for setting in settings for seed in seeds]
-    members = [_member(data, spec, setup, steps, options, setting, seed) for setting, seed in jobs]
+def _train(data, members: list[Member], engine: str, max_members: int, progress: bool):
+    """Train ``members``; yields ``(indices, [(generator, diverged_at or None, seconds per member), ...])``.
+
+    Members that differ only in per-member settings share an ensemble of at most ``max_members``; the
+    others (and every member under ``engine="sequential"``) train one by one with the ``Trainer``.
+    """
     groups: dict[str, list[int]] = {}
     for index, member in enumerate(members):
         groups.setdefault(_group_key(member), []).append(index)
-    rows: list[dict | None] = [None] * len(jobs)
     for indices in groups.values():
-        for start in range(0, len(indices), max_members):
-            chunk = indices[start:start + max_members]
-            ensemble = EnsembleTrainer(data, [members[i] for i in chunk], progress=progress)
-            began = time.perf_counter()
-            ensemble.train()
-            seconds = (time.perf_counter() - began) / len(chunk)
-            for position, index in enumerate(chunk):
-                setting, seed = jobs[index]
-                diverged = ensemble.diverged_at[position]
-                generator = ensemble.generator(position)
-                metrics = default_evaluate(generator, data, n_eval_samples)
-                if diverged is not None:  # its last finite weights are not a trained model: no scores
-                    metrics = {key: float("nan") for key in metrics}
-                row = {**setting, "seed": seed, **metrics,
-                       "diverged_at_step": float("nan") if diverged is None else diverged, "train_seconds": seconds}
-                if keep_samples:
-                    row["samples"] = _samples(generator, data, keep_samples) if diverged is None else None
-                if keep_generators:
-                    row["generator"] = generator.eval()
-                rows[index] = row
-    return pd.DataFrame(rows)
+        batched = engine != "sequential" and unbatchable_reason(members[indices[0]]) is None
+        if engine == "ensemble" and not batched:
+            raise ValueError(f"engine='ensemble' cannot train these members: {unbatchable_reason(members[indices[0]])}")
+        size = max_members if batched else 1
+        for start in range(0, len(indices), size):
+            chunk = indices[start:start + size]
+            yield chunk, (_train_ensemble if batched else _train_single)(data, [members[i] for i in chunk], progress)
 
 
+def _train_ensemble(data, members: list[Member], progress: bool) -> list[tuple]:
+    ensemble = EnsembleTrainer(data, members, progress=progress)
+    began = time.perf_counter()
+    ensemble.train()
+    seconds = (time.perf_counter() - began) / len(members)
+    return [(ensemble.generator(i), ensemble.diverged_at[i], seconds) for i in range(len(members))]
 
-# ---------------------------------------------------------------------------------------------- comparison
+
+def _train_single(data, members: list[Member], progress: bool) -> list[tuple]:
+    (member,) = members
+    trainer = Trainer(data, member.generator, member.discriminator, member.config, member.regularizer, progress=progress)
+    began = time.perf_counter()
+    try:
+        trainer.train()
+        diverged = None
+    except TrainingDivergedError:
+        diverged = trainer.step + 1
+    return [(trainer.generator, diverged, time.perf_counter() - began)]
+
+
+# ---------------------------------------------------------------------------------------------- tables
 COMPARISON_TASKS = ("ring", "grid", "imbalanced_ring", "conditional")
-COVERAGE_COLUMN = {"branches_per_condition": "branches", "modes_captured": "modes"}
 
 
 def compare(
     tasks: Iterable[str] = COMPARISON_TASKS,
-    methods: Iterable[str] = tuple(METHODS),
+    methods: Iterable[str] | None = None,
     seeds: Iterable[int] = range(10),
     **sweep_kwargs,
 ) -> pd.DataFrame:
-    """:func:`sweep` of every method (its default settings) on every task, as one table.
+    """:func:`sweep` of every method (its default settings; default: :func:`comparison_methods`) on
+    every task, as one table.
 
-    Adds ``label`` (the method's display name), ``coverage`` (modes captured, or branches per
-    condition for the conditional toy) and ``coverage_max`` (the task's modes or branches). A method
-    that needs unconditional data is skipped on the conditional toy (``table.attrs["skipped"]``).
+    Adds ``label`` (the method's display name), ``coverage`` (the data's ``coverage_metric``: modes
+    captured, or branches per condition for the conditional toy) and ``coverage_max`` (its best value).
+    A method that needs unconditional data is skipped on a conditional task (``table.attrs["skipped"]``).
     """
     tables, skipped = [], []
     seeds = list(seeds)
+    methods = comparison_methods() if methods is None else list(methods)
+    for method in methods:
+        check_choice("methods[i]", method, METHODS)
     for task in tasks:
         data = make_task(task)
-        best = data.n_modes if hasattr(data, "n_modes") else data.n_branches
         for method in methods:
-            if method not in METHODS:
-                raise ValueError(f"methods must be among {sorted(METHODS)}, got {method!r}")
             if data.condition_dim and not METHODS[method].conditional:
                 skipped.append((task, method))
                 continue
             table = sweep(task, method, seeds=seeds, **sweep_kwargs)
-            coverage = "modes_captured" if "modes_captured" in table else "branches_per_condition"
             tables.append(table.assign(
-                label=METHODS[method].label, coverage=table[coverage], coverage_max=best,
+                label=METHODS[method].label, coverage=table[data.coverage_metric], coverage_max=data.full_coverage,
             ))
     if not tables:
         raise ValueError(
@@ -397,17 +322,32 @@ def compare(
     return result
 
 
+NOT_METRICS = {"task", "method", "label", "seed", "setting", "samples", "generator", "train_seconds",
+               "diverged_at_step", "coverage_max"}
+
+
+def summarize(table: pd.DataFrame, by: str | Sequence[str] = "method", metrics: Sequence[str] | None = None,
+              digits: int = 2) -> pd.DataFrame:
+    """"mean ± std" (sample std, ddof=1; 0 for one seed) of each metric per group of ``by``, skipping
+    diverged runs' NaN scores ("—" when a group has none), with the seed count and, for a sweep table,
+    the number of diverged runs. ``metrics`` None: every numeric column but the bookkeeping ones."""
+    keys = [by] if isinstance(by, str) else list(by)
+    if metrics is None:
+        metrics = [c for c in table.columns
+                   if c not in NOT_METRICS | set(keys) and pd.api.types.is_numeric_dtype(table[c])]
+    grouped = table.groupby(keys if len(keys) > 1 else keys[0], sort=False)
+    out = pd.DataFrame(index=grouped.size().index)
+    for metric in metrics:
+        out[metric] = [
+            f"{v.mean():.{digits}f} ± {(v.std(ddof=1) if len(v) > 1 else 0.0):.{digits}f}" if len(v) else "—"
+            for v in (values.dropna() for _, values in grouped[metric])
+        ]
+    out["seeds"] = grouped.size()
+    if "diverged_at_step" in table:
+        out["diverged"] = grouped["diverged_at_step"].count()
+    return out
+
+
 def summary_table(table: pd.DataFrame, metrics=("coverage", "high_quality_fraction", "reverse_kl"), digits: int = 2) -> pd.DataFrame:
-    """"mean ± std" (sample std over seeds) of ``metrics`` per (task, method) of a :func:`compare` table,
-    with the seed count and the diverged-run count; rows keep the order of the table."""
-    rows = []
-    for (task, label), group in table.groupby(["task", "label"], sort=False):
-        row = {"task": task, "method": label}
-        for metric in metrics:
-            values = group[metric].dropna()
-            std = values.std(ddof=1) if len(values) > 1 else 0.0
-            row[metric] = f"{values.mean():.{digits}f} ± {std:.{digits}f}" if len(values) else "—"
-        row["seeds"] = len(group)
-        row["diverged"] = int(group["diverged_at_step"].notna().sum())
-        rows.append(row)
-    return pd.DataFrame(rows)
+    """:func:`summarize` of a :func:`compare` table per (task, method label), as plain columns."""
+    return summarize(table, ["task", "label"], list(metrics), digits).reset_index().rename(columns={"label": "method"})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 
-from mcgan_lib.data.toy import make_toy_task
+from mcgan_lib.data.tasks import make_task
 from mcgan_lib.experiments import PLAIN_GAN_SETUP, ToySetup
 from mcgan_lib.metrics.toy import evaluate_mixture
 from mcgan_lib.training import Trainer
@@ -37,7 +37,7 @@ class TrainingSession:
 
     def __init__(self, settings: SessionSettings, setup: ToySetup = PLAIN_GAN_SETUP, regularizer=None):
         self.settings = settings
-        self.data = make_toy_task(settings.task)
+        self.data = make_task(settings.task)
         self.setup = setup.replace(lr=settings.lr, latent_dim=settings.latent_dim, batch_size=settings.batch_size)
         generator, discriminator = self.setup.networks(self.data, settings.seed)
         config = self.setup.train_config(settings.seed, steps=settings.steps)

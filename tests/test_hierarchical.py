@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from mcgan_lib.data.toy import ring
-from mcgan_lib.experiments import arguments_from_setup, build_networks, run_seeds
+from mcgan_lib.experiments import PLAIN_GAN_SETUP
+from mcgan_lib.sweeps import sweep
 from mcgan_lib.regularizers.hierarchical import (
     HierarchicalModeRegularizer,
     ere_lower_bounds,
@@ -178,7 +179,7 @@ def test_bounds_errors():
 
 def test_bounds_are_below_every_batch_ratio():
     data = ring()
-    generator, _ = build_networks(data, None, seed=0)
+    generator, _ = PLAIN_GAN_SETUP.networks(data, seed=0)
     features = generator_features(generator, 300, seed=1)
     bounds = ere_lower_bounds(features, chunk_size=64)
     ratios = layer_ratios([f[:150] for f in features], [f[150:] for f in features])
@@ -234,8 +235,8 @@ def test_regularizer_checks_targets_against_bounds():
 
 def test_regularizer_in_the_loop_matches_the_loss():
     data = ring()
-    config, net_kwargs = arguments_from_setup(steps=1, log_every=1)
-    generator, discriminator = build_networks(data, net_kwargs, seed=0)
+    config = PLAIN_GAN_SETUP.train_config(seed=0, steps=1, log_every=1)
+    generator, discriminator = PLAIN_GAN_SETUP.networks(data, seed=0)
     regularizer = HierarchicalModeRegularizer(weight=0.5, ere=[0.2, 0.4, 0.6])
     trainer = Trainer(data, generator, discriminator, config, regularizer=regularizer)
     seen = {}
@@ -252,15 +253,15 @@ def test_regularizer_in_the_loop_matches_the_loss():
     expected = 0.5 * hierarchical_mode_loss(a, b, [0.2, 0.4, 0.6], pairs="batch")  # the regularizer's default
     assert logs["g_hierarchical_modes"] == pytest.approx(expected.item(), rel=1e-5)
     wrong = HierarchicalModeRegularizer(ere=[0.1, 0.1])
-    trainer = Trainer(data, *build_networks(data, net_kwargs, seed=0), config, regularizer=wrong)
+    trainer = Trainer(data, *PLAIN_GAN_SETUP.networks(data, seed=0), config, regularizer=wrong)
     with pytest.raises(ValueError, match="ere must have one target per layer"):
         trainer.train_step()
 
 
 def test_estimate_ere_bounds_runs_the_papers_procedure():
     data = ring()
-    config, net_kwargs = arguments_from_setup(steps=5)
-    generator, discriminator = build_networks(data, net_kwargs, seed=0)
+    config = PLAIN_GAN_SETUP.train_config(seed=0, steps=5)
+    generator, discriminator = PLAIN_GAN_SETUP.networks(data, seed=0)
     bounds, trainer = estimate_ere_bounds(data, generator, discriminator, config, beta=1.0, n_inputs=200, chunk_size=50)
     assert trainer.step == 5 and trainer.regularizer.ere == [0.0]
     assert bounds.shape == (3,) and (bounds > 0).all()
@@ -271,9 +272,8 @@ def test_estimate_ere_bounds_runs_the_papers_procedure():
 # ---------------------------------------------------------------------------------------------- training outcome
 
 
-def _modes(make_regularizer, seeds, steps):
-    config, net_kwargs = arguments_from_setup(steps=steps)
-    return run_seeds(ring(), make_regularizer, seeds, config, net_kwargs)["modes_captured"].to_numpy()
+def _modes(method, seeds, steps):
+    return sweep("ring", method, seeds=seeds, steps=steps, cache=False)["modes_captured"].to_numpy()
 
 
 def test_hierarchical_modes_capture_more_ring_modes_than_plain_gan():
@@ -281,8 +281,8 @@ def test_hierarchical_modes_capture_more_ring_modes_than_plain_gan():
     shortened for CI: over 3 seeds HMGAN captures on average at least 2 more modes than the plain GAN,
     and more on every seed."""
     seeds, steps = [0, 1, 2], 600
-    plain = _modes(None, seeds, steps)
-    hierarchical = _modes(lambda: HierarchicalModeRegularizer(1.0, ere=0.0), seeds, steps)
+    plain = _modes("gan", seeds, steps)
+    hierarchical = _modes("hm", seeds, steps)
     assert hierarchical.mean() >= plain.mean() + 2.0, (plain, hierarchical)
     assert (hierarchical > plain).all(), (plain, hierarchical)
 
@@ -290,6 +290,6 @@ def test_hierarchical_modes_capture_more_ring_modes_than_plain_gan():
 @pytest.mark.slow
 def test_hierarchical_modes_capture_more_ring_modes_than_plain_gan_long():
     seeds, steps = [0, 1, 2, 3, 4], 2000
-    plain = _modes(None, seeds, steps)
-    hierarchical = _modes(lambda: HierarchicalModeRegularizer(1.0, ere=0.0), seeds, steps)
+    plain = _modes("gan", seeds, steps)
+    hierarchical = _modes("hm", seeds, steps)
     assert hierarchical.mean() >= plain.mean() + 3.0, (plain, hierarchical)

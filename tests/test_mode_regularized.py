@@ -20,7 +20,7 @@ from mcgan_lib.regularizers.mode_regularized import (
     mode_loss,
     reconstruct,
 )
-from mcgan_lib.experiments.mode_regularized import build_regularizer, toy_comparison
+from mcgan_lib.experiments.mode_regularized import toy_comparison, train_method
 from mcgan_lib.training import Trainer, TrainConfig
 
 
@@ -211,8 +211,8 @@ def test_errors_name_the_argument():
         geometric_loss(torch.zeros(4, 2), torch.zeros(4, 3))
     with pytest.raises(ValueError, match="d_logits_rec"):
         mode_loss(torch.zeros(4, 1))
-    with pytest.raises(ValueError, match="method"):
-        build_regularizer("wgan", 2, 2)
+    with pytest.raises(ValueError, match="method must be one of"):
+        train_method("wgan", imbalanced_ring())
 
 
 def test_mismatched_encoder_and_generator_latents_give_a_clear_error():

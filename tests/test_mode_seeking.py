@@ -8,7 +8,8 @@ import torch
 
 from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.toy import ring
-from mcgan_lib.experiments import arguments_from_setup, build_networks, run_seeds, summarize, sweep_weights
+from mcgan_lib.experiments import PLAIN_GAN_SETUP
+from mcgan_lib.sweeps import sweep
 from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer, mode_seeking_loss
 from mcgan_lib.training import Trainer
 
@@ -127,12 +128,12 @@ def test_bad_settings_raise():
 
 def _config(steps):
     """Chapter 01's plain-GAN configuration (``PLAIN_GAN_SETUP``) with ``steps`` generator steps."""
-    return arguments_from_setup(steps=steps, log_every=1)[0]
+    return PLAIN_GAN_SETUP.train_config(seed=0, steps=steps, log_every=1)
 
 
 def test_regularizer_term_equals_weighted_loss_on_both_copies():
     data = ring()
-    generator, discriminator = build_networks(data, None, seed=0)
+    generator, discriminator = PLAIN_GAN_SETUP.networks(data, seed=0)
     regularizer = ModeSeekingRegularizer(weight=2.5)
     trainer = Trainer(data, generator, discriminator, _config(1), regularizer=regularizer)
     seen = {}
@@ -154,7 +155,7 @@ def test_regularizer_term_equals_weighted_loss_on_both_copies():
 
 def test_conditional_copies_share_the_condition():
     data = BranchingConditional()
-    generator, discriminator = build_networks(data, None, seed=0)
+    generator, discriminator = PLAIN_GAN_SETUP.networks(data, seed=0)
     regularizer = ModeSeekingRegularizer(weight=1.0)
     trainer = Trainer(data, generator, discriminator, _config(1), regularizer=regularizer)
     seen = {}
@@ -169,42 +170,11 @@ def test_conditional_copies_share_the_condition():
     assert torch.equal(seen["c"][0], seen["c"][1])
 
 
-# ---------------------------------------------------------------------------------------------- multi-seed helper
-
-
-def test_run_seeds_and_summarize_shapes():
-    config = _config(2)
-    table = run_seeds(ring(), lambda: ModeSeekingRegularizer(1.0), [0, 1], config, keep_samples=10)
-    assert list(table["seed"]) == [0, 1]
-    assert {"modes_captured", "high_quality_fraction", "reverse_kl", "samples"} <= set(table.columns)
-    assert table["samples"][0].shape == (10, 2)
-    summary = summarize(table)
-    assert summary.loc["mode_seeking", "seeds"] == 2
-    assert "±" in summary.loc["mode_seeking", "modes_captured"]
-    sweep = sweep_weights(ring(), lambda w: ModeSeekingRegularizer(w), [0.0, 1.0], [0], config)
-    assert list(sweep["weight"]) == [0.0, 1.0]
-    with pytest.raises(ValueError, match="seeds"):
-        run_seeds(ring(), None, [], config)
-
-
-def test_summarize_uses_sample_std():
-    table = pd.DataFrame({"setting": ["a", "a", "a"], "seed": [0, 1, 2], "modes_captured": [1.0, 2.0, 3.0]})
-    assert summarize(table).loc["a", "modes_captured"] == "2.00 ± 1.00"
-
-
-def test_run_seeds_is_reproducible():
-    config = _config(3)
-    first = run_seeds(ring(), None, [4], config).drop(columns="train_seconds")
-    second = run_seeds(ring(), None, [4], config).drop(columns="train_seconds")
-    pd.testing.assert_frame_equal(first, second)
-
-
 # ---------------------------------------------------------------------------------------------- training outcome
 
 
-def _modes(make_regularizer, seeds, steps):
-    table = run_seeds(ring(), make_regularizer, seeds, _config(steps))
-    return table["modes_captured"].to_numpy()
+def _modes(method, seeds, steps):
+    return sweep("ring", method, seeds=seeds, steps=steps, cache=False)["modes_captured"].to_numpy()
 
 
 def test_mode_seeking_captures_more_ring_modes_than_plain_gan():
@@ -212,8 +182,8 @@ def test_mode_seeking_captures_more_ring_modes_than_plain_gan():
     over 3 seeds MSGAN (λ = 1) captures on average at least 2 more modes than the plain GAN, and more
     on every seed."""
     seeds, steps = [0, 1, 2], 600
-    plain = _modes(None, seeds, steps)
-    seeking = _modes(lambda: ModeSeekingRegularizer(1.0), seeds, steps)
+    plain = _modes("gan", seeds, steps)
+    seeking = _modes("ms", seeds, steps)
     assert seeking.mean() >= plain.mean() + 2.0, (plain, seeking)
     assert (seeking > plain).all(), (plain, seeking)
 
@@ -221,6 +191,6 @@ def test_mode_seeking_captures_more_ring_modes_than_plain_gan():
 @pytest.mark.slow
 def test_mode_seeking_captures_more_ring_modes_than_plain_gan_long():
     seeds, steps = [0, 1, 2, 3, 4], 2000
-    plain = _modes(None, seeds, steps)
-    seeking = _modes(lambda: ModeSeekingRegularizer(1.0), seeds, steps)
+    plain = _modes("gan", seeds, steps)
+    seeking = _modes("ms", seeds, steps)
     assert seeking.mean() >= plain.mean() + 3.0, (plain, seeking)

@@ -26,8 +26,9 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     sample_center,
     sample_spread,
 )
-from mcgan_lib.experiments.moment_reconstruction import make_objective, seed_table
-from mcgan_lib.experiments import summarize
+from mcgan_lib.experiments.moment_reconstruction import seed_table
+from mcgan_lib.methods import build_method
+from mcgan_lib.sweeps import summarize
 from mcgan_lib.regularizers.reconstruction import Reconstruction, reconstruction_loss
 from mcgan_lib.training import TrainConfig, Trainer
 
@@ -212,10 +213,10 @@ def test_bad_input_errors():
         MomentReconstruction(samples_per_input=0)
     with pytest.raises(ValueError, match="K must be >= 2"):
         MomentReconstruction(samples_per_input=1, moments=2)
-    with pytest.raises(ValueError, match="predictors"):
-        make_objective("gaussian_proxy_mr2")
-    with pytest.raises(ValueError, match="objective"):
-        make_objective("gan+l3")
+    with pytest.raises(ValueError, match="method must be one of"):
+        build_method("gan+l3", ring(), None)
+    with pytest.raises(ValueError, match=r"settings \['K'\] are not settings of method 'gaussian_mr2'"):
+        build_method("gaussian_mr2", ring(), None, K=3)
     with pytest.raises(ValueError, match="p must be one of"):
         Reconstruction(p=3)
     with pytest.raises(ValueError, match="batch_size"):
@@ -308,21 +309,21 @@ RING_SETTINGS = dict(steps=300, weight=10.0, samples_per_input=8, batch_size=32,
 
 
 def test_mr_captures_more_ring_modes_than_gan_plus_l2():
-    objectives = ["gan+l2", "gaussian_mr1", "gaussian_proxy_mr2"]
-    runs, _ = seed_table(ring(std=0.1), objectives, seeds=range(3), **RING_SETTINGS)
-    modes = runs.groupby("objective")["modes_captured"].mean()
-    assert modes["gaussian_mr1"] >= modes["gan+l2"] + 2.0
-    assert modes["gaussian_proxy_mr2"] >= modes["gan+l2"] + 2.0
-    table = summarize(runs, by="objective")
-    assert list(table.index) == objectives and (table["seeds"] == 3).all()
+    methods = ["gan_l2", "gaussian_mr1", "gaussian_proxy_mr2"]
+    runs, _ = seed_table(ring(std=0.1), methods, seeds=range(3), **RING_SETTINGS)
+    modes = runs.groupby("method")["modes_captured"].mean()
+    assert modes["gaussian_mr1"] >= modes["gan_l2"] + 2.0
+    assert modes["gaussian_proxy_mr2"] >= modes["gan_l2"] + 2.0
+    table = summarize(runs)
+    assert list(table.index) == methods and (table["seeds"] == 3).all()
 
 
 @pytest.mark.slow
 def test_every_variant_beats_gan_plus_l2_on_the_ring_slow():
-    runs, _ = seed_table(ring(std=0.1), ["gan+l2", *VARIANTS], seeds=range(5), **{**RING_SETTINGS, "steps": 1500})
-    modes = runs.groupby("objective")["modes_captured"].mean()
+    runs, _ = seed_table(ring(std=0.1), ["gan_l2", *VARIANTS], seeds=range(5), **{**RING_SETTINGS, "steps": 1500})
+    modes = runs.groupby("method")["modes_captured"].mean()
     for variant in VARIANTS:
-        assert modes[variant] > modes["gan+l2"], variant
+        assert modes[variant] > modes["gan_l2"], variant
 
 
 def test_reconstruction_alone_trains_and_predicts_the_conditional_mean():

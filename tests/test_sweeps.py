@@ -6,9 +6,9 @@ import pytest
 
 import mcgan_lib.sweeps as sweeps
 from mcgan_lib.data.toy import ring
-from mcgan_lib.experiments import PLAIN_GAN_SETUP, arguments_from_setup, default_evaluate, run_seeds
-from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
-from mcgan_lib.sweeps import METHODS, compare, summary_table, sweep
+from mcgan_lib.experiments import PLAIN_GAN_SETUP
+from mcgan_lib.methods import METHODS
+from mcgan_lib.sweeps import compare, summarize, summary_table, sweep
 
 SETUP = PLAIN_GAN_SETUP.replace(latent_dim=4, hidden_dim=16, d_hidden_dim=16, batch_size=64)
 STEPS = 20
@@ -31,17 +31,9 @@ def test_table_is_tidy_one_row_per_member(tmp_path):
 
 
 def test_rows_equal_single_runs(tmp_path):
-    """The batched sweep gives the metrics of run_seeds (one Trainer per seed) for the same settings."""
+    """The batched sweep gives the metrics of the sequential engine (one Trainer per member)."""
     table = small_sweep(tmp_path, grid={"weight": [0.5]})
-    config, _ = arguments_from_setup(SETUP, steps=STEPS)
-    net_kwargs = {
-        "generator": {"latent_dim": 4, "hidden_dim": 16, "depth": 2, "activation": "relu"},
-        "discriminator": {"hidden_dim": 16, "depth": 2, "activation": "relu"},
-    }
-    single = run_seeds(
-        ring(), lambda: ModeSeekingRegularizer(0.5), [0, 1], config, net_kwargs, keep_samples=10,
-        evaluate=lambda generator, data: default_evaluate(generator, data, n_samples=300),
-    )
+    single = small_sweep(tmp_path, grid={"weight": [0.5]}, engine="sequential", cache=False)
     assert table.modes_captured.tolist() == single.modes_captured.tolist()
     assert np.allclose(table.reverse_kl, single.reverse_kl, atol=1e-4)
     assert np.allclose(np.stack(table.samples), np.stack(single.samples), atol=1e-4)
@@ -96,6 +88,7 @@ def test_library_fingerprint_changes_with_the_source():
         ({"method": "reg_gan", "task": "conditional"}, "needs unconditional data"),
         ({"method_options": {"zeta": 1}}, "method_options"),
         ({"grid": {"weight": [-1.0]}}, "weight must be >= 0"),
+        ({"engine": "gpu"}, "engine must be one of"),
     ],
 )
 def test_errors_name_the_argument(tmp_path, kwargs, message):
@@ -103,10 +96,37 @@ def test_errors_name_the_argument(tmp_path, kwargs, message):
         small_sweep(tmp_path, **kwargs)
 
 
-def test_every_method_has_a_label_and_builds():
+def test_every_method_has_a_label_and_a_weight():
     for name, method in METHODS.items():
         assert method.label
         assert "weight" in method.defaults or name == "gan"
+
+
+def test_summarize_uses_sample_std_skips_nan_and_counts_divergence():
+    table = pd.DataFrame({"method": ["a"] * 4, "seed": [0, 1, 2, 3], "modes_captured": [1.0, 2.0, 3.0, np.nan],
+                          "diverged_at_step": [np.nan, np.nan, np.nan, 7]})
+    row = summarize(table).loc["a"]
+    assert row.modes_captured == "2.00 ± 1.00" and row.seeds == 4 and row.diverged == 1
+    one = summarize(table.iloc[:1], digits=1).loc["a"]
+    assert one.modes_captured == "1.0 ± 0.0"
+    assert summarize(table.iloc[3:]).loc["a", "modes_captured"] == "—"
+
+
+def test_sequential_engine_trains_what_an_ensemble_cannot(tmp_path):
+    """A network with batch statistics cannot be batched: "auto" trains it one by one, "ensemble" refuses."""
+    import torch
+
+    class NormedSetup(type(SETUP)):
+        def networks(self, data, seed):
+            generator, discriminator = super().networks(data, seed)
+            generator.hidden[0].append(torch.nn.BatchNorm1d(self.hidden_dim))
+            return generator, discriminator
+
+    setup = NormedSetup(**{f: getattr(SETUP, f) for f in SETUP.__dataclass_fields__})
+    table = small_sweep(tmp_path, setup=setup, method="gan", cache=False)
+    assert len(table) == 2 and table.diverged_at_step.isna().all()
+    with pytest.raises(ValueError, match="BatchNorm1d keeps batch statistics"):
+        small_sweep(tmp_path, setup=setup, method="gan", cache=False, engine="ensemble")
 
 
 def test_compare_and_summary(tmp_path):
@@ -125,7 +145,7 @@ def test_keep_generators_gives_the_trained_networks(tmp_path):
     table = small_sweep(tmp_path, keep_generators=True, seeds=[0])
     generator = table.generator.iloc[0]
     assert not generator.training
-    samples = sweeps._samples(generator, ring(), 10)
+    samples = sweeps.stored_samples(generator, ring(), 10)
     assert np.allclose(samples, table.samples.iloc[0], atol=1e-6)
     assert small_sweep(tmp_path, keep_generators=True, seeds=[0]).attrs["cache"] == "hit"
 
@@ -148,5 +168,5 @@ def test_proxy_predictor_steps_is_a_setting(tmp_path):
 def test_compare_with_nothing_to_run_says_so(tmp_path):
     with pytest.raises(ValueError, match="compare has nothing to run"):
         compare(["conditional"], ["reg_gan"], seeds=[0], cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="methods must be among"):
+    with pytest.raises(ValueError, match="methods\\[i\\] must be one of"):
         compare(["ring"], ["nope"], seeds=[0], cache_dir=tmp_path)

@@ -12,7 +12,7 @@ from mcgan_lib.data import (
     imbalanced_ring,
     ring,
 )
-from mcgan_lib.data.toy import make_toy_task
+from mcgan_lib.data.tasks import make_task
 
 
 def test_ring_centers_are_evenly_spaced_on_the_circle():
@@ -70,7 +70,7 @@ def test_user_mixture_normalises_weights():
         (lambda: GaussianMixture([[0.0, 0.0], [1.0, 0.0]], weights=[1.0]), "weights must have one entry per mode"),
         (lambda: imbalanced_ring(minor_mass=1.5), "minor_mass must be <= 1"),
         (lambda: ring().sample(0), "n must be >= 1"),
-        (lambda: make_toy_task("spiral"), "task must be one of"),
+        (lambda: make_task("spiral"), "task must be one of"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(factory, match):

@@ -33,10 +33,16 @@ class DataSource(ABC):
     """Anything the loop can draw batches from.
 
     ``data_shape`` is the shape of one example; ``condition_dim`` is 0 for unconditional data.
+
+    A source that knows how its samples are judged says so, so no caller branches on its type:
+    :meth:`evaluate` scores a generator, ``coverage_metric`` names the column of that score that counts
+    the modes covered, :attr:`full_coverage` is its best value, and :meth:`display_conditions` gives the
+    conditions under which samples are shown and stored.
     """
 
     data_shape: tuple[int, ...]
     condition_dim: int = 0
+    coverage_metric: str | None = None
 
     @abstractmethod
     def sample_batch(self, n: int, generator: torch.Generator | None = None) -> Batch:
@@ -45,6 +51,21 @@ class DataSource(ABC):
     def sample_condition(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         """Conditions for generated samples: by default those of a fresh real batch."""
         return self.sample_batch(n, generator).condition
+
+    def evaluate(self, generator, n_samples: int = 2500) -> dict[str, float]:
+        """The chapters' metrics of ``generator`` on this data (numbers only)."""
+        raise ValueError(
+            f"{type(self).__name__} defines no default metric; pass evaluate(generator, data) -> dict"
+        )
+
+    @property
+    def full_coverage(self) -> int:
+        """The best value of ``coverage_metric`` (every mode covered)."""
+        raise ValueError(f"{type(self).__name__} defines no coverage metric")
+
+    def display_conditions(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
+        """Conditions for ``n`` samples shown in a figure or stored with a result (None: unconditional)."""
+        return self.sample_condition(n, generator) if self.condition_dim else None
 
     @property
     def data_dim(self) -> int:

@@ -15,13 +15,19 @@ import math
 import torch
 
 from mcgan_lib.data.base import Batch, DataSource
+from mcgan_lib.metrics.toy import conditional_branch_coverage
 from mcgan_lib.validation import check_float, check_int
 
 
 class BranchingConditional(DataSource):
-    """p(y | x) = (1/K) sum_k N(y; offset_k + amplitude*sin(pi x), std^2), x ~ U[-1, 1]."""
+    """p(y | x) = (1/K) sum_k N(y; offset_k + amplitude*sin(pi x), std^2), x ~ U[-1, 1].
+
+    A generator is scored by branch coverage (:func:`mcgan_lib.metrics.toy.conditional_branch_coverage`,
+    on a fixed grid of conditions); samples are shown for evenly spaced x.
+    """
 
     condition_dim = 1
+    coverage_metric = "branches_per_condition"
 
     def __init__(self, n_branches: int = 2, spacing: float = 2.0, amplitude: float = 0.5, std: float = 0.05):
         self.n_branches = check_int("n_branches", n_branches, minimum=1)
@@ -31,6 +37,17 @@ class BranchingConditional(DataSource):
         self.offsets = (torch.arange(self.n_branches, dtype=torch.float32) - (self.n_branches - 1) / 2) * self.spacing
         self.data_shape = (1,)
         self.name = f"branching{self.n_branches}"
+
+    @property
+    def full_coverage(self) -> int:
+        return self.n_branches
+
+    def evaluate(self, generator, n_samples: int = 2500) -> dict[str, float]:
+        """Branch coverage on 50 conditions x 100 samples (``n_samples`` is not used: the grid is fixed)."""
+        return conditional_branch_coverage(generator, self)
+
+    def display_conditions(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.linspace(-1, 1, n)[:, None]
 
     def branch_means(self, x: torch.Tensor) -> torch.Tensor:
         """The K branch centers at each condition: x (N, 1) -> (N, K)."""

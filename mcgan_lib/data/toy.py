@@ -12,6 +12,7 @@ import math
 import torch
 
 from mcgan_lib.data.base import Batch, DataSource
+from mcgan_lib.metrics.toy import evaluate_mixture
 from mcgan_lib.validation import check_float, check_int
 
 
@@ -19,8 +20,11 @@ class GaussianMixture(DataSource):
     """A mixture of isotropic Gaussians with ``centers`` (M, D), ``weights`` (M,) and one ``std``.
 
     ``weights`` are normalised to sum to one (None gives equal weights). Sampling uses the
-    ``torch.Generator`` passed in, so a seed fixes the draws.
+    ``torch.Generator`` passed in, so a seed fixes the draws. A generator is scored by the
+    VEEGAN/PacGAN protocol (:func:`mcgan_lib.metrics.toy.evaluate_mixture`).
     """
+
+    coverage_metric = "modes_captured"
 
     def __init__(self, centers, std: float = 0.02, weights=None, name: str = "mixture"):
         centers = torch.as_tensor(centers, dtype=torch.float32)
@@ -48,6 +52,13 @@ class GaussianMixture(DataSource):
     @property
     def n_modes(self) -> int:
         return self.centers.shape[0]
+
+    @property
+    def full_coverage(self) -> int:
+        return self.n_modes
+
+    def evaluate(self, generator, n_samples: int = 2500) -> dict[str, float]:
+        return evaluate_mixture(generator, self, n_samples=n_samples).scalars()
 
     def sample_with_modes(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw ``n`` points; return them (n, D) and the index of the mode each came from (n,)."""
@@ -107,13 +118,3 @@ def imbalanced_ring(
     mixture = ring(n_modes, radius=radius, std=std, weights=weights)
     mixture.name = f"imbalanced_ring{n_modes}"
     return mixture
-
-
-TOY_TASKS = {"ring": ring, "grid": grid, "imbalanced_ring": imbalanced_ring}
-
-
-def make_toy_task(name: str) -> GaussianMixture:
-    """The named benchmark mixture: ``ring``, ``grid`` or ``imbalanced_ring``."""
-    if name not in TOY_TASKS:
-        raise ValueError(f"task must be one of {sorted(TOY_TASKS)}, got {name!r}")
-    return TOY_TASKS[name]()

@@ -1,26 +1,17 @@
-"""Experiments: named configurations, single runs and multi-seed tables the chapters are built on.
+"""Experiments: named configurations and the runs the chapters are built on.
 
-- :mod:`~mcgan_lib.experiments.toy`: chapter 01's baseline :data:`PLAIN_GAN_SETUP` and :func:`train_toy`
-  (one run, with snapshots and metrics over training);
-- :mod:`~mcgan_lib.experiments.multiseed`: :func:`run_seeds`, :func:`sweep_weights` and
-  :func:`summarize` (mean ± std over seeds), shared by every chapter;
+- :mod:`~mcgan_lib.experiments.toy`: :class:`ToySetup` (networks and optimiser of a toy experiment; the one
+  network builder), chapter 01's baseline :data:`PLAIN_GAN_SETUP` and :func:`train_toy` (one run, with
+  snapshots and metrics over training);
+- :mod:`~mcgan_lib.experiments.fitting`: what is fitted before a GAN trains (MR-GAN's frozen predictors);
+- :mod:`~mcgan_lib.experiments.chapter_sweeps`: every precomputed sweep a chapter reads;
 - :mod:`~mcgan_lib.experiments.moment_reconstruction` (chapters 02-03) and
-  :mod:`~mcgan_lib.experiments.mode_regularized` (chapter 06): each chapter's runs.
+  :mod:`~mcgan_lib.experiments.mode_regularized` (chapter 06): each chapter's own runs.
+
+Multi-seed tables come from the one engine, :func:`mcgan_lib.sweeps.sweep`, and are summarised by
+:func:`mcgan_lib.sweeps.summarize`.
 """
 
-from mcgan_lib.experiments.multiseed import (
-    arguments_from_setup,
-    build_networks,
-    default_evaluate,
-    run_seeds,
-    summarize,
-    sweep_weights,
-    table_over_settings,
-)
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToyRun, ToySetup, train_toy
 
-__all__ = [
-    "PLAIN_GAN_SETUP", "ToySetup", "ToyRun", "train_toy",
-    "run_seeds", "sweep_weights", "summarize", "arguments_from_setup", "build_networks", "default_evaluate",
-    "table_over_settings",
-]
+__all__ = ["PLAIN_GAN_SETUP", "ToySetup", "ToyRun", "train_toy"]

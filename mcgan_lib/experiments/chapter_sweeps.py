@@ -10,7 +10,11 @@ every slider answers at once.
 from __future__ import annotations
 
 from mcgan_lib.config import choose
+from mcgan_lib.data.tasks import make_task
 from mcgan_lib.experiments.toy import ToySetup
+from mcgan_lib.methods import METHODS, comparison_methods
+from mcgan_lib.regularizers.moment_reconstruction import VARIANTS
+from mcgan_lib.sweeps import COMPARISON_TASKS, sweep
 from mcgan_lib.validation import check_choice
 
 
@@ -43,8 +47,6 @@ def _eight_gaussians() -> dict:
 
 
 def _moment_reconstruction() -> dict:
-    from mcgan_lib.regularizers.moment_reconstruction import VARIANTS
-
     grid = {"samples_per_input": choose([2, 4, 8, 16, 32], [2, 8, 32]), "weight": choose([1.0, 10.0, 100.0], [1.0, 10.0])}
     sweeps = {}
     for variant in VARIANTS:
@@ -80,10 +82,8 @@ def comparison_budget() -> dict:
 
 
 def sensitivity_methods() -> list[str]:
-    """Chapter 07's λ sweeps: every method with a λ in full mode, six representatives in quick mode."""
-    from mcgan_lib.sweeps import METHODS
-
-    every = [name for name, method in METHODS.items() if "weight" in method.defaults]
+    """Chapter 07's λ sweeps: every compared method with a λ in full mode, six representatives in quick mode."""
+    every = [name for name in comparison_methods() if "weight" in METHODS[name].defaults]
     return choose(every, ["gan_l2", "ms", "hm", "gaussian_mr2", "gaussian_proxy_mr2", "reg_gan"])
 
 
@@ -92,13 +92,11 @@ def sensitivity_lambdas() -> list[float]:
 
 
 def _comparison() -> dict:
-    from mcgan_lib.sweeps import COMPARISON_TASKS, METHODS, make_task
-
     sweeps = {}
     for task in COMPARISON_TASKS:
         conditional = make_task(task).condition_dim > 0
-        for name, method in METHODS.items():
-            if conditional and not method.conditional:
+        for name in comparison_methods():
+            if conditional and not METHODS[name].conditional:
                 continue
             sweeps[f"{task}_{name}"] = dict(task=task, method=name, **comparison_budget())
     for name in sensitivity_methods():
@@ -140,8 +138,6 @@ def describe(arguments: dict) -> str:
 
 def build_all(chapters=None, progress: bool = False) -> dict[str, int]:
     """Run (or read from the cache) every sweep of ``chapters`` (default: all); returns members per sweep."""
-    from mcgan_lib.sweeps import sweep
-
     counts = {}
     for chapter in chapters or CHAPTERS:
         for name, arguments in chapter_sweeps(chapter).items():

@@ -1,49 +1,29 @@
 """The runs of chapter 06: plain GAN, Reg-GAN and MDGAN on the toys and on 8x8 digits, over seeds
 (the chapter's (λ1, λ2) slider grid is a :func:`mcgan_lib.sweeps.sweep`). The losses and regularizers live in
-:mod:`mcgan_lib.regularizers.mode_regularized`; tables are summarised with
-:func:`mcgan_lib.experiments.multiseed.summarize`.
+:mod:`mcgan_lib.regularizers.mode_regularized`; the methods are those of :mod:`mcgan_lib.methods`.
+
+These runs keep their trainers (the chapter draws G *and* D) and score the minor mode, so they are a
+loop of single runs rather than a sweep; their setup seeds D from the run's seed + 1.
 """
 
 from __future__ import annotations
 
-import torch
+import pandas as pd
 
-from mcgan_lib.experiments.multiseed import table_over_settings
-from mcgan_lib.regularizers.base import Regularizer
-from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, MLPEncoder, ModeRegularizer
-from mcgan_lib.validation import check_choice
+from mcgan_lib.experiments.toy import ToySetup
+from mcgan_lib.methods import build_method
+from mcgan_lib.nets.base import generate
+from mcgan_lib.training import Trainer
 
 METHODS = ("gan", "reg_gan", "mdgan")
 
 
-def build_regularizer(
-    method: str,
-    data_dim: int,
-    latent_dim: int,
-    hidden_dim: int = 128,
-    lambda_geometric: float = 0.5,
-    lambda_mode: float = 0.5,
-    distance: str = "squared_l2",
-    seed: int = 0,
-    discriminator_kwargs: dict | None = None,
-) -> Regularizer | None:
-    """The regularizer of ``method`` (``"gan"``: None; ``"reg_gan"``; ``"mdgan"``) with seeded networks.
-
-    The encoder (and MDGAN's D1, D2) are MLPs of ``hidden_dim`` units, initialised from ``seed`` + an
-    offset so they differ from G and D. ``discriminator_kwargs`` go to D1 and D2 (e.g. ``input_scale``).
-    """
-    from mcgan_lib.nets.mlp import MLPDiscriminator
-
-    check_choice("method", method, METHODS)
-    if method == "gan":
-        return None
-    encoder = MLPEncoder(data_dim, latent_dim, hidden_dim=hidden_dim, seed=seed + 101)
-    if method == "reg_gan":
-        return ModeRegularizer(encoder, lambda_geometric, lambda_mode, distance)
-    kwargs = dict(hidden_dim=hidden_dim, **(discriminator_kwargs or {}))
-    d1 = MLPDiscriminator(data_dim, seed=seed + 202, **kwargs)
-    d2 = MLPDiscriminator(data_dim, seed=seed + 303, **kwargs)
-    return ManifoldDiffusionRegularizer(encoder, d1, d2, lambda_geometric, distance)
+def chapter_setup(steps: int = 1000, latent_dim: int = 2, hidden_dim: int = 64, batch_size: int = 128,
+                  lr: float = 1e-3, input_scale: float = 1.0) -> ToySetup:
+    """Section 4's networks and optimiser: MLPs of ``hidden_dim`` units, Adam with betas (0.5, 0.999),
+    every discriminator's input scaled by ``input_scale``, D seeded from the run's seed + 1."""
+    return ToySetup(latent_dim=latent_dim, hidden_dim=hidden_dim, d_hidden_dim=hidden_dim, lr=lr,
+                    batch_size=batch_size, d_input_scale=input_scale, d_seed_offset=1, steps=steps, quick_steps=steps)
 
 
 def train_method(
@@ -59,26 +39,28 @@ def train_method(
     lambda_mode: float = 0.5,
     input_scale: float = 1.0,
     callbacks=(),
-):
-    """Train the plain GAN, Reg-GAN or MDGAN on ``data`` with MLPs, all through the one :class:`Trainer`.
+) -> Trainer:
+    """Train the plain GAN, Reg-GAN or MDGAN (``METHODS``) on ``data`` with :func:`chapter_setup`, through
+    the one :class:`~mcgan_lib.training.Trainer`; returns the trained trainer.
 
-    G and D (and E, D1, D2) are MLPs of ``hidden_dim`` units seeded from ``seed``; ``input_scale`` scales
-    every discriminator's input. Returns the trained :class:`~mcgan_lib.training.Trainer`.
+    ``lambda_geometric`` is λ1 (the method's ``weight``), ``lambda_mode`` Reg-GAN's λ2.
     """
-    from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
-    from mcgan_lib.training import Trainer, TrainConfig
-
-    data_dim = data.data_dim
-    generator = MLPGenerator(latent_dim, data_dim, hidden_dim=hidden_dim, seed=seed)
-    discriminator = MLPDiscriminator(data_dim, hidden_dim=hidden_dim, input_scale=input_scale, seed=seed + 1)
-    regularizer = build_regularizer(
-        method, data_dim, latent_dim, hidden_dim, lambda_geometric, lambda_mode, seed=seed,
-        discriminator_kwargs={"input_scale": input_scale},
-    )
-    config = TrainConfig(steps=steps, batch_size=batch_size, lr_g=lr, lr_d=lr, seed=seed, log_every=max(1, steps // 50))
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    setup = chapter_setup(steps, latent_dim, hidden_dim, batch_size, lr, input_scale)
+    generator, discriminator = setup.networks(data, seed)
+    settings = {"reg_gan": {"weight": lambda_geometric, "lambda_mode": lambda_mode},
+                "mdgan": {"weight": lambda_geometric}}.get(method, {})
+    regularizer = build_method(method, data, setup, seed, **settings)
+    config = setup.train_config(seed, steps, log_every=max(1, steps // 50))
     trainer = Trainer(data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks)
     trainer.train()
     return trainer
+
+
+def _table(run_one, methods, seeds) -> pd.DataFrame:
+    """One row per (method, seed): the method, the seed and what ``run_one(seed, method)`` returns."""
+    return pd.DataFrame([{"method": m, "seed": s, **run_one(s, m)} for m in methods for s in seeds])
 
 
 def minor_mode_report(generator, mixture, minor_mode: int = 0, n_samples: int = 2500, seed: int = 0) -> dict:
@@ -111,7 +93,7 @@ def toy_comparison(mixture, methods=METHODS, seeds=range(5), minor_mode: int = 0
             keep[method] = trainer
         return minor_mode_report(trainer.generator, mixture, minor_mode)
 
-    return table_over_settings(run_one, [{"method": m} for m in methods], list(seeds))
+    return _table(run_one, methods, list(seeds))
 
 
 DIGIT_SIGMAS = (0.5, 1.0)
@@ -128,12 +110,7 @@ def digits_report(generator, classifier, train_data, test_data, n_samples: int =
     from mcgan_lib.metrics.classifier_scores import inception_score, label_histogram, mode_score
     from mcgan_lib.metrics.missing_modes import missing_modes
 
-    rng = torch.Generator().manual_seed(seed)
-    was_training = generator.training
-    generator.eval()
-    with torch.no_grad():
-        fake = generator(generator.sample_latent(n_samples, rng, device="cpu")).cpu()
-    generator.train(was_training)
+    fake = generate(generator, n_samples, seed).cpu()
     probs = classifier.probabilities(fake)
     report = {
         "mode_score": mode_score(probs, train_data.label_distribution()),
@@ -169,4 +146,4 @@ def digits_comparison(methods=METHODS, seeds=range(5), sigmas=DIGIT_SIGMAS, d_st
         return digits_report(trainer.generator, classifier, train_data, test_data, sigmas=sigmas,
                              d_star_steps=d_star_steps, seed=seed)
 
-    return table_over_settings(run_one, [{"method": m} for m in methods], list(seeds)), samples
+    return _table(run_one, methods, list(seeds)), samples

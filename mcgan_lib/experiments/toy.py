@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 from mcgan_lib.config import choose
 from mcgan_lib.data.base import DataSource
-from mcgan_lib.data.toy import GaussianMixture
-from mcgan_lib.metrics.toy import DEFAULT_SAMPLES, evaluate_mixture
+from mcgan_lib.metrics.toy import DEFAULT_SAMPLES
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.training import EvaluateEvery, Snapshots, TrainConfig, Trainer
@@ -24,7 +23,12 @@ from mcgan_lib.validation import check_int
 @dataclass(frozen=True)
 class ToySetup:
     """Networks and optimiser of a toy experiment; ``steps`` is used in full mode, ``quick_steps`` in
-    quick mode (``MCGAN_QUICK=1``)."""
+    quick mode (``MCGAN_QUICK=1``).
+
+    The one network builder of the experiments: :meth:`networks` initialises G from a run's seed and
+    D from the seed + ``d_seed_offset``, so two settings with the same seed start from the same
+    networks. ``d_input_scale`` multiplies D's input (Metz et al. scale the ring by 1/4).
+    """
 
     latent_dim: int = 16
     hidden_dim: int = 64
@@ -32,6 +36,8 @@ class ToySetup:
     activation: str = "relu"
     d_hidden_dim: int = 64
     d_depth: int = 2
+    d_input_scale: float = 1.0
+    d_seed_offset: int = 10_000
     lr: float = 3e-4
     betas: tuple[float, float] = (0.5, 0.999)
     batch_size: int = 256
@@ -50,14 +56,17 @@ class ToySetup:
         return choose(self.steps, self.quick_steps)
 
     def networks(self, data: DataSource, seed: int) -> tuple[MLPGenerator, MLPDiscriminator]:
-        """G and D for ``data``, initialised from ``seed`` (G) and ``seed + 10_000`` (D)."""
+        """G and D for ``data`` (flat examples), initialised from ``seed`` (G) and ``seed + d_seed_offset`` (D)."""
+        if len(data.data_shape) != 1:
+            raise ValueError(f"the toy MLPs need flat data, got data_shape={data.data_shape}")
         generator = MLPGenerator(
             latent_dim=self.latent_dim, output_dim=data.data_dim, hidden_dim=self.hidden_dim, depth=self.depth,
             condition_dim=data.condition_dim, activation=self.activation, seed=seed,
         )
         discriminator = MLPDiscriminator(
             input_dim=data.data_dim, hidden_dim=self.d_hidden_dim, depth=self.d_depth,
-            condition_dim=data.condition_dim, activation=self.activation, seed=seed + 10_000,
+            condition_dim=data.condition_dim, activation=self.activation, input_scale=self.d_input_scale,
+            seed=seed + self.d_seed_offset,
         )
         return generator, discriminator
 
@@ -107,10 +116,10 @@ def train_toy(
     progress: bool = False,
     **train_overrides,
 ) -> ToyRun:
-    """Train one toy GAN with ``setup`` and return it with its final mode-coverage metrics.
+    """Train one toy GAN with ``setup`` and return it with its final metrics (``data.evaluate``).
 
     ``snapshot_every`` keeps samples of fixed latents (for timelines); ``eval_every`` records the
-    metrics in ``trainer.history["eval"]`` (mixtures only).
+    metrics in ``trainer.history["eval"]``.
     """
     seed = check_int("seed", seed, minimum=0)
     generator, discriminator = setup.networks(data, seed)
@@ -120,16 +129,11 @@ def train_toy(
     if snapshot_every:
         snapshots = Snapshots(every=snapshot_every, n_samples=500)
         callbacks.append(snapshots)
-    if eval_every and isinstance(data, GaussianMixture):
-        callbacks.append(
-            EvaluateEvery(eval_every, lambda t: evaluate_mixture(t.generator, data, n_samples=n_eval_samples).scalars())
-        )
+    if eval_every:
+        callbacks.append(EvaluateEvery(eval_every, lambda t: data.evaluate(t.generator, n_eval_samples)))
     trainer = Trainer(
         data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks,
         checkpoint_dir=checkpoint_dir, progress=progress,
     )
     trainer.train()
-    metrics = {}
-    if isinstance(data, GaussianMixture):
-        metrics = evaluate_mixture(trainer.generator, data, n_samples=n_eval_samples).scalars()
-    return ToyRun(seed=seed, trainer=trainer, snapshots=snapshots, metrics=metrics)
+    return ToyRun(seed=seed, trainer=trainer, snapshots=snapshots, metrics=data.evaluate(trainer.generator, n_eval_samples))

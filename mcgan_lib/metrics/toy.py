@@ -20,11 +20,16 @@ Protocol (see ``shared/reference-results.md``):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
-from mcgan_lib.data.toy import GaussianMixture
+from mcgan_lib.nets.base import generate
 from mcgan_lib.validation import check_float, check_int, check_tensor
+
+if TYPE_CHECKING:  # the data sources call these metrics from their ``evaluate``
+    from mcgan_lib.data.conditional import BranchingConditional
+    from mcgan_lib.data.toy import GaussianMixture
 
 DEFAULT_SAMPLES = 2500
 
@@ -51,7 +56,7 @@ class ModeCoverage:
 
 def mode_coverage(
     samples: torch.Tensor,
-    mixture: GaussianMixture,
+    mixture: "GaussianMixture",
     threshold_std: float = 3.0,
     min_samples: int = 1,
 ) -> ModeCoverage:
@@ -80,32 +85,21 @@ def mode_coverage(
     )
 
 
-@torch.no_grad()
 def evaluate_mixture(
     generator,
-    mixture: GaussianMixture,
+    mixture: "GaussianMixture",
     n_samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
-    device=None,
     **coverage_kwargs,
 ) -> ModeCoverage:
     """Draw ``n_samples`` from ``generator`` with latents seeded by ``seed`` and score them."""
     n_samples = check_int("n_samples", n_samples, minimum=1)
-    rng = torch.Generator(device="cpu").manual_seed(seed)
-    z = generator.sample_latent(n_samples, rng, device="cpu")
-    if device is None:
-        device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
-    samples = generator(z.to(device))
-    generator.train(was_training)
-    return mode_coverage(samples, mixture, **coverage_kwargs)
+    return mode_coverage(generate(generator, n_samples, seed), mixture, **coverage_kwargs)
 
 
-@torch.no_grad()
 def conditional_branch_coverage(
     generator,
-    data,
+    data: "BranchingConditional",
     n_conditions: int = 50,
     samples_per_condition: int = 100,
     threshold_std: float = 3.0,
@@ -121,14 +115,8 @@ def conditional_branch_coverage(
     """
     n_conditions = check_int("n_conditions", n_conditions, minimum=1)
     samples_per_condition = check_int("samples_per_condition", samples_per_condition, minimum=1)
-    device = next(generator.parameters()).device
     x = torch.linspace(-1, 1, n_conditions).repeat_interleave(samples_per_condition)[:, None]
-    rng = torch.Generator(device="cpu").manual_seed(seed)
-    z = generator.sample_latent(x.shape[0], rng, device="cpu")
-    was_training = generator.training
-    generator.eval()
-    y = generator(z.to(device), x.to(device)).cpu().double()
-    generator.train(was_training)
+    y = generate(generator, x.shape[0], seed, condition=x).cpu().double()
     means = data.branch_means(x).double()  # (N, K)
     distance, branch = (y - means).abs().min(dim=1)
     high_quality = distance <= threshold_std * data.std

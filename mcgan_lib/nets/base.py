@@ -47,3 +47,21 @@ def build_network(spec: dict) -> FeatureNetwork:
     if name not in NETWORK_REGISTRY:
         raise ValueError(f"spec['type'] must be one of {sorted(NETWORK_REGISTRY)}, got {name!r}")
     return NETWORK_REGISTRY[name](**spec)
+
+
+@torch.no_grad()
+def generate(generator: nn.Module, n: int, seed: int = 0, condition: torch.Tensor | None = None) -> torch.Tensor:
+    """``n`` samples of ``generator`` in eval mode for latents drawn on the CPU from ``seed`` (so a seed
+    gives the same latents on every device); the generator's train/eval mode is restored afterwards.
+
+    ``condition`` (n, C), if given, is passed to a conditional generator. Returns the samples on the
+    generator's device.
+    """
+    device = next(generator.parameters()).device
+    z = generator.sample_latent(n, torch.Generator(device="cpu").manual_seed(seed), device="cpu").to(device)
+    was_training = generator.training
+    generator.eval()
+    try:
+        return generator(z, None if condition is None else condition.to(device))
+    finally:
+        generator.train(was_training)

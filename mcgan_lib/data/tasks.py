@@ -1,0 +1,19 @@
+"""The named toy tasks: one factory for the CLI, the sweeps, the chapters and the tests."""
+
+from __future__ import annotations
+
+from mcgan_lib.data.base import DataSource
+from mcgan_lib.data.conditional import BranchingConditional
+from mcgan_lib.data.toy import grid, imbalanced_ring, ring
+from mcgan_lib.validation import check_choice
+
+# name -> factory of the benchmark's data source, with the benchmark's defaults
+TASKS = {"ring": ring, "grid": grid, "imbalanced_ring": imbalanced_ring, "conditional": BranchingConditional}
+
+
+def make_task(task: str | DataSource) -> DataSource:
+    """The data source of a task named in :data:`TASKS`, or ``task`` itself when it is a DataSource."""
+    if isinstance(task, DataSource):
+        return task
+    check_choice("task", task, TASKS)
+    return TASKS[task]()

@@ -1,0 +1,188 @@
+"""The method registry: every training method of the library, named once.
+
+A *method* is the plain GAN or the GAN with one regularizer, with its default settings. The CLI
+(``--method``), :func:`mcgan_lib.sweeps.sweep`, the chapters, the comparison and the tests read this
+one table, so a name means the same thing everywhere:
+
+    regularizer = build_method("ms", data, setup, seed=0, weight=1.0)
+
+Adding a regularizer: write its class in ``mcgan_lib/regularizers/`` and register it here with one
+:func:`register_method` line (see ``docs/architecture.md``). Builders take ``(data, setup, seed,
+**settings)``: the data source, the networks' sizes (anything with ``latent_dim`` and ``hidden_dim``,
+usually a :class:`~mcgan_lib.experiments.toy.ToySetup`) and the member's seed, from which extra
+networks are initialised at fixed offsets (:data:`EXTRA_NETWORK_SEED_OFFSETS`).
+
+``defaults`` are what a run uses when a setting is not given; ``reference`` says what the source
+paper used on its own tasks, where the toy default differs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from mcgan_lib.data.base import DataSource
+from mcgan_lib.experiments.fitting import fit_predictors
+from mcgan_lib.nets.mlp import MLPDiscriminator
+from mcgan_lib.regularizers.base import Regularizer
+from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer
+from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, MLPEncoder, ModeRegularizer
+from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
+from mcgan_lib.regularizers.moment_reconstruction import VARIANTS, MomentReconstruction, parse_variant
+from mcgan_lib.regularizers.reconstruction import Reconstruction
+from mcgan_lib.validation import check_choice, check_int
+
+PREDICTOR_STEPS = 500
+# A method's extra networks (Reg-GAN's encoder, MDGAN's D1 and D2) start from the member's seed plus these.
+EXTRA_NETWORK_SEED_OFFSETS = {"encoder": 101, "d1": 202, "d2": 303}
+
+
+@dataclass(frozen=True)
+class Method:
+    """A named recipe: ``build(data, setup, seed, **settings)`` returns a Regularizer, or None for the plain GAN.
+
+    ``conditional=False``: the method needs unconditional data. ``in_comparison=False``: a baseline
+    that chapter 07's comparison leaves out (the reconstruction losses alone).
+    """
+
+    name: str
+    label: str
+    build: Callable[..., Regularizer | None]
+    defaults: Mapping = field(default_factory=dict)
+    conditional: bool = True
+    in_comparison: bool = True
+    reference: str = ""
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register_method(method: Method) -> Method:
+    """Add ``method`` to :data:`METHODS` (its name must be new)."""
+    if method.name in METHODS:
+        raise ValueError(f"method {method.name!r} is already registered")
+    METHODS[method.name] = method
+    return method
+
+
+def get_method(name: str) -> Method:
+    """The registered method ``name`` (a clear error lists the names otherwise)."""
+    check_choice("method", name, METHODS)
+    return METHODS[name]
+
+
+def method_settings(name: str, settings: Mapping | None = None, argument: str = "settings") -> dict:
+    """The method's defaults updated with ``settings``; a setting the method does not have is an error
+    that names ``argument`` (how the caller called the settings)."""
+    method = get_method(name)
+    settings = dict(settings or {})
+    unknown = set(settings) - set(method.defaults)
+    if unknown:
+        raise ValueError(
+            f"{argument} {sorted(unknown)} are not settings of method {name!r}; allowed: {sorted(method.defaults)}"
+        )
+    return {**method.defaults, **settings}
+
+
+def comparison_methods() -> list[str]:
+    """The methods that chapter 07 compares (every one but the reconstruction-only baselines), in order."""
+    return [name for name, method in METHODS.items() if method.in_comparison]
+
+
+def build_method(name: str, data: DataSource, setup, seed: int = 0, **settings) -> Regularizer | None:
+    """The regularizer of method ``name`` for one run (None for the plain GAN)."""
+    method = get_method(name)
+    if data.condition_dim and not method.conditional:
+        raise ValueError(f"method {name!r} needs unconditional data; this data is conditional")
+    return method.build(data, setup, check_int("seed", seed, minimum=0), **method_settings(name, settings))
+
+
+# ---------------------------------------------------------------------------------------------- builders
+def _plain(data, setup, seed):
+    return None
+
+
+def _reconstruction(p: int, adversarial_weight: float):
+    def build(data, setup, seed, weight):
+        return Reconstruction(weight, p=p, adversarial_weight=adversarial_weight)
+
+    return build
+
+
+def _mode_seeking(data, setup, seed, weight, reduction):
+    return ModeSeekingRegularizer(weight, reduction=reduction)
+
+
+def _hierarchical(data, setup, seed, weight, ere, pairs, bounds=None, out_of_range="error"):
+    return HierarchicalModeRegularizer(weight, ere=ere, pairs=pairs, bounds=bounds, out_of_range=out_of_range)
+
+
+_PREDICTORS: dict[tuple[str, int], dict] = {}
+
+
+def task_predictors(data: DataSource, steps: int = PREDICTOR_STEPS) -> dict:
+    """The frozen Gaussian and Laplace predictors of a task, fitted once per (task spec, steps) with seed 0
+    and shared by every run: a proxy MR variant's fixed target (MR-GAN thesis, Algorithms 5-8)."""
+    key = (json.dumps(data.spec(), sort_keys=True, default=str), steps)
+    if key not in _PREDICTORS:
+        _PREDICTORS[key] = fit_predictors(data, steps=steps, seed=0)
+    return _PREDICTORS[key]
+
+
+def _moment_reconstruction(variant: str):
+    distribution, moments, proxy = parse_variant(variant)
+
+    def build(data, setup, seed, weight, samples_per_input, predictor_steps=PREDICTOR_STEPS):
+        predictor = None
+        if proxy:
+            steps = check_int("predictor_steps", predictor_steps, minimum=1)
+            predictor = task_predictors(data, steps)[distribution]
+        return MomentReconstruction(weight, samples_per_input, distribution, moments, predictor)
+
+    return build
+
+
+def _encoder(data, setup, seed):
+    return MLPEncoder(data.data_dim, setup.latent_dim, hidden_dim=setup.hidden_dim,
+                      seed=seed + EXTRA_NETWORK_SEED_OFFSETS["encoder"])
+
+
+def _reg_gan(data, setup, seed, weight, lambda_mode):
+    return ModeRegularizer(_encoder(data, setup, seed), weight, lambda_mode)
+
+
+def _mdgan(data, setup, seed, weight):
+    d1, d2 = (MLPDiscriminator(data.data_dim, hidden_dim=setup.hidden_dim, seed=seed + EXTRA_NETWORK_SEED_OFFSETS[k])
+              for k in ("d1", "d2"))
+    return ManifoldDiffusionRegularizer(_encoder(data, setup, seed), d1, d2, weight)
+
+
+def _variant_label(variant: str) -> str:
+    return variant.replace("gaussian", "Gaussian").replace("laplace", "Laplace").replace("_", " ").replace("mr", "MR")
+
+
+# ---------------------------------------------------------------------------------------------- the table
+MR_REFERENCE = "MR-GAN thesis App. B: λ = 10 (pix2pix), K = 10"
+register_method(Method("gan", "GAN", _plain))
+register_method(Method("gan_l2", "GAN + ℓ2", _reconstruction(2, 1.0), {"weight": 1.0},
+                       reference="MR-GAN thesis App. B: λ_ℓ2 = 1000 (super-resolution), 100 (inpainting)"))
+register_method(Method("gan_l1", "GAN + ℓ1", _reconstruction(1, 1.0), {"weight": 1.0}, in_comparison=False,
+                       reference="pix2pix and MR-GAN thesis App. B: λ_ℓ1 = 100"))
+register_method(Method("l2", "ℓ2 alone", _reconstruction(2, 0.0), {"weight": 1.0}, in_comparison=False))
+register_method(Method("l1", "ℓ1 alone", _reconstruction(1, 0.0), {"weight": 1.0}, in_comparison=False))
+register_method(Method("ms", "MSGAN", _mode_seeking, {"weight": 1.0, "reduction": "batch"},
+                       reference="MSGAN Eq. 2: λ_ms = 1"))
+register_method(Method("hm", "HMGAN", _hierarchical, {"weight": 1.0, "ere": 0.0, "pairs": "batch", "bounds": None,
+                                                        "out_of_range": "error"},
+                       reference="HMGAN Eq. 3: every ERE λ^(i) = 0 (HMGAN¹), β = 1"))
+for _variant in VARIANTS:
+    _defaults = {"weight": 1.0, "samples_per_input": 8}
+    if parse_variant(_variant)[2]:
+        _defaults["predictor_steps"] = PREDICTOR_STEPS
+    register_method(Method(_variant, _variant_label(_variant), _moment_reconstruction(_variant), _defaults,
+                           reference=MR_REFERENCE))
+register_method(Method("reg_gan", "Reg-GAN", _reg_gan, {"weight": 0.5, "lambda_mode": 0.5}, conditional=False,
+                       reference="Che et al. Eq. 3: λ1 (geometric), λ2 (mode)"))
+register_method(Method("mdgan", "MDGAN", _mdgan, {"weight": 0.5}, conditional=False,
+                       reference="Che et al., MDGAN manifold step: λ"))
