@@ -9,11 +9,10 @@ import torch
 from mcgan_lib.data.base import Batch
 from mcgan_lib.data.toy import imbalanced_ring
 from mcgan_lib.losses import discriminator_loss
-from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
+from mcgan_lib.nets.mlp import MLPDiscriminator, MLPEncoder, MLPGenerator
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep
 from mcgan_lib.regularizers.mode_regularized import (
     ManifoldDiffusionRegularizer,
-    MLPEncoder,
     ModeRegularizer,
     check_encoder_matches,
     geometric_loss,

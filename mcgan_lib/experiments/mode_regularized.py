@@ -10,7 +10,8 @@ import torch
 
 from mcgan_lib.experiments.multiseed import table_over_settings
 from mcgan_lib.regularizers.base import Regularizer
-from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, MLPEncoder, ModeRegularizer
+from mcgan_lib.nets.mlp import MLPEncoder
+from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, ModeRegularizer
 from mcgan_lib.validation import check_choice
 
 METHODS = ("gan", "reg_gan", "mdgan")
