@@ -8,11 +8,11 @@ import torch
 
 from mcgan_lib.data.toy import ring
 from mcgan_lib.experiments import arguments_from_setup, build_networks, run_seeds
+from mcgan_lib.experiments.fitting import estimate_ere_bounds
 from mcgan_lib.regularizers.hierarchical import (
     HierarchicalModeRegularizer,
     ere_lower_bounds,
     ere_lower_bounds_naive,
-    estimate_ere_bounds,
     generator_features,
     hierarchical_mode_loss,
     layer_diversity,

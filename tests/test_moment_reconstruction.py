@@ -18,7 +18,6 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     DEFAULT_EPS,
     VARIANTS,
     MomentReconstruction,
-    fit_predictor,
     mle_loss,
     mr_loss,
     parse_variant,
@@ -26,6 +25,7 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     sample_center,
     sample_spread,
 )
+from mcgan_lib.experiments.fitting import fit_predictor
 from mcgan_lib.experiments.moment_reconstruction import make_objective, seed_table
 from mcgan_lib.experiments import summarize
 from mcgan_lib.regularizers.reconstruction import Reconstruction, reconstruction_loss

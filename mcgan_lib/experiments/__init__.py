@@ -4,10 +4,13 @@
   (one run, with snapshots and metrics over training);
 - :mod:`~mcgan_lib.experiments.multiseed`: :func:`run_seeds`, :func:`sweep_weights` and
   :func:`summarize` (mean ± std over seeds), shared by every chapter;
+- :mod:`~mcgan_lib.experiments.fitting`: :func:`fit_predictor` (MR-GAN's moment predictor) and
+  :func:`estimate_ere_bounds` (HMGAN's lower bounds after pre-training), fitted before a run;
 - :mod:`~mcgan_lib.experiments.moment_reconstruction` (chapters 02-03) and
   :mod:`~mcgan_lib.experiments.mode_regularized` (chapter 06): each chapter's runs.
 """
 
+from mcgan_lib.experiments.fitting import PredictorFit, estimate_ere_bounds, fit_predictor
 from mcgan_lib.experiments.multiseed import (
     arguments_from_setup,
     build_networks,
@@ -22,5 +25,5 @@ from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToyRun, ToySetup, train_t
 __all__ = [
     "PLAIN_GAN_SETUP", "ToySetup", "ToyRun", "train_toy",
     "run_seeds", "sweep_weights", "summarize", "arguments_from_setup", "build_networks", "default_evaluate",
-    "table_over_settings",
+    "table_over_settings", "fit_predictor", "PredictorFit", "estimate_ere_bounds",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from mcgan_lib.data.base import DataSource
+from mcgan_lib.experiments.fitting import fit_predictor
 from mcgan_lib.experiments.multiseed import default_evaluate
 from mcgan_lib.nets.predictor import MomentPredictor
 from mcgan_lib.regularizers.base import Regularizer
@@ -17,7 +18,6 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     DISTRIBUTIONS,
     VARIANTS,
     MomentReconstruction,
-    fit_predictor,
     parse_variant,
 )
 from mcgan_lib.validation import check_choice

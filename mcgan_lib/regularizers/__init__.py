@@ -1,5 +1,6 @@
 """Anti-collapse regularizers. Each is a :class:`Regularizer` the training loop calls (see ``base``);
-each module also holds its losses as pure functions of tensors.
+each module also holds its losses as pure functions of tensors. What is fitted before a run (MR-GAN's
+predictor, HMGAN's pre-trained bounds) is in :mod:`mcgan_lib.experiments.fitting`.
 
 - ``mode_seeking``: MSGAN's mode-seeking loss (Mao et al. 2019)
 - ``hierarchical``: HMGAN's per-layer ratio loss with ERE targets and their lower bounds
@@ -12,7 +13,6 @@ from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, NoRegu
 from mcgan_lib.regularizers.hierarchical import (
     HierarchicalModeRegularizer,
     ere_lower_bounds,
-    estimate_ere_bounds,
     hierarchical_mode_loss,
     layer_diversity,
 )
@@ -29,7 +29,7 @@ from mcgan_lib.regularizers.reconstruction import Reconstruction, reconstruction
 __all__ = [
     "Regularizer", "NoRegularizer", "GeneratorStep", "DiscriminatorStep",
     "ModeSeekingRegularizer", "mode_seeking_loss",
-    "HierarchicalModeRegularizer", "hierarchical_mode_loss", "ere_lower_bounds", "estimate_ere_bounds", "layer_diversity",
+    "HierarchicalModeRegularizer", "hierarchical_mode_loss", "ere_lower_bounds", "layer_diversity",
     "MomentReconstruction", "mr_loss", "proxy_mr_loss", "mle_loss",
     "Reconstruction", "reconstruction_loss",
     "ModeRegularizer", "ManifoldDiffusionRegularizer", "geometric_loss", "mode_loss",

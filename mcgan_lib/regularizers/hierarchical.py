@@ -2,7 +2,7 @@
 
 Equation numbers follow the paper's text: Eq. (1) is the ratio L_d of MSGAN/DSGAN, Eq. (2) the
 per-layer ratio, Eq. (3) the loss L_h, Eq. (6) the pre-training objective, Eq. (7)–(8) the ratio
-matrix whose minimum is the lower bound b_i. (The issue text numbers Eq. 2 and 3 as 1 and 2.)
+matrix whose minimum is the lower bound b_i.
 
 For two latents z_a, z_b of a pair and G's per-layer outputs ``[z, h_2, ..., h_n]`` (layer 1 is the
 latent, layer n the output), d_i is the distance between the pair's layer-i outputs and
@@ -27,7 +27,7 @@ Choices the paper leaves open (each tested in ``tests/test_hierarchical.py``):
 - Zero distances. ``ratio_i = d_{i-1} / (d_i + eps)``: when two outputs coincide (d_i = 0) the
   ratio is large but finite, never a NaN. In the bounds, a pair with d_i = 0 has no finite ratio and
   is skipped (with identical inputs both distances are 0 and the ratio is undefined).
-- Reduction over pairs. ``pairs="pair"`` (default of the functions, the issue's reading of Eq. 3):
+- Reduction over pairs. ``pairs="pair"`` (default of the functions, the per-pair reading of Eq. 3):
   ratio_i and L_h per pair, then the mean over the B pairs. ``pairs="batch"`` (the form of the MSGAN
   authors' code, and the regularizer's default): d_i is averaged over the batch first, giving one
   ratio per layer, ratio_i = mean_k d_{i-1,k} / mean_k d_{i,k}. The per-pair form lets a collapsed pair
@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import torch
-from torch import nn
 
 from mcgan_lib.regularizers.base import GeneratorStep, Regularizer
 from mcgan_lib.validation import check_choice, check_float, check_int, check_tensor
@@ -371,35 +370,3 @@ class HierarchicalModeRegularizer(Regularizer):
             "reduction": self.reduction, "pairs": self.pairs,
         }
 
-
-def estimate_ere_bounds(
-    data,
-    generator: nn.Module,
-    discriminator: nn.Module,
-    config,
-    beta: float = 1.0,
-    n_inputs: int = 10_000,
-    chunk_size: int = 1024,
-    reduction: str = "mean",
-    pairs: str = "batch",
-    seed: int = 0,
-):
-    """The paper's procedure for b_i (HMGAN Eq. 6–8): pre-train with β·L_h^0, then bound over a data set.
-
-    Trains ``generator`` (in place) against ``discriminator`` on ``data`` with ``config`` and the
-    regularizer β·L_h with every ERE 0, then feeds ``n_inputs`` latents (seeded by ``seed``; with the
-    conditions of a batch of ``data`` for a conditional task) through G and returns
-    ``(bounds, trainer)``: the (n-1,) lower bounds and the pre-training :class:`Trainer`.
-    """
-    from mcgan_lib.training import Trainer
-
-    beta = check_float("beta", beta, minimum=0.0)
-    n_inputs = check_int("n_inputs", n_inputs, minimum=2)
-    regularizer = HierarchicalModeRegularizer(weight=beta, ere=0.0, reduction=reduction, pairs=pairs)
-    trainer = Trainer(data, generator, discriminator, config, regularizer=regularizer)
-    trainer.train()
-    condition = None
-    if getattr(data, "condition_dim", 0):
-        condition = data.sample_batch(n_inputs, torch.Generator().manual_seed(seed)).condition
-    features = generator_features(generator, n_inputs, seed=seed, condition=condition)
-    return ere_lower_bounds(features, chunk_size=chunk_size, reduction=reduction), trainer

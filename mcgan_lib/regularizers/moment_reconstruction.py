@@ -7,7 +7,8 @@ samples are matched:
 - MR loss (Sec. 4.2, Algorithms 1-4): an MLE loss between the sample mean/variance (Gaussian) or
   sample median/MAD (Laplace) and the real y.
 - proxy MR loss (Sec. 4.3, Algorithms 5-8): a squared error between the sample statistics and the
-  statistics predicted by a frozen predictor P(x), fitted beforehand with the MLE loss (Eq. 4.1/4.2).
+  statistics predicted by a frozen predictor P(x), fitted beforehand with the MLE loss (Eq. 4.1/4.2;
+  :func:`mcgan_lib.experiments.fitting.fit_predictor`).
 
 Eight variants: {gaussian, laplace} x {MR, proxy MR} x {1 moment, 2 moments}.
 
@@ -31,12 +32,8 @@ Choices the paper leaves open (each tested in ``tests/test_moment_reconstruction
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
-
 import torch
 
-from mcgan_lib.data.base import DataSource
 from mcgan_lib.nets.predictor import MomentPredictor
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, Regularizer
 from mcgan_lib.regularizers.reconstruction import check_samples_and_target, idle_discriminator_terms
@@ -182,84 +179,10 @@ def mle_loss(
 
 
 # ---------------------------------------------------------------------------------------- the predictor
-@dataclass
-class PredictorFit:
-    """The result of :func:`fit_predictor`: the step whose weights were kept and the loss curves."""
-
-    best_step: int
-    best_validation_loss: float
-    steps: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    validation_loss: list[float] = field(default_factory=list)
-
-
-def _predict(predictor: MomentPredictor, condition: torch.Tensor | None, batch_size: int):
-    return predictor(condition, batch_size=batch_size) if condition is None else predictor(condition)
-
-
-def fit_predictor(
-    predictor: MomentPredictor,
-    data: DataSource,
-    distribution: str = "gaussian",
-    steps: int = 2000,
-    batch_size: int = 256,
-    lr: float = 1e-3,
-    validation_size: int = 2000,
-    eval_every: int = 50,
-    seed: int = 0,
-) -> PredictorFit:
-    """Train ``predictor`` with :func:`mle_loss` on ``data``, keep the lowest-validation-loss weights,
-    and freeze it (Appendix B: "train the predictor until it is overfitted, and use the checkpoint
-    with the lowest validation loss"; the generator's training then leaves it fixed).
-
-    Optimiser: AMSGrad with Appendix B's betas (0.5, 0.999) and weight decay 1e-4, but lr 1e-3
-    (instead of 1e-4) so the toy fits in a few hundred steps. The validation set (``validation_size``
-    draws) and the training batches use separate generators seeded from ``seed``.
-    """
-    check_choice("distribution", distribution, DISTRIBUTIONS)
-    steps = check_int("steps", steps, minimum=1)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    check_float("lr", lr, minimum=0.0, strict_minimum=True)
-    validation_size = check_int("validation_size", validation_size, minimum=1)
-    eval_every = check_int("eval_every", eval_every, minimum=1)
-    device = next(predictor.parameters()).device
-    validation = data.sample_batch(validation_size, torch.Generator().manual_seed(seed + 1_000_003)).to(device)
-    rng = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(predictor.parameters(), lr=lr, betas=(0.5, 0.999), weight_decay=1e-4, amsgrad=True)
-
-    def validation_loss() -> float:
-        with torch.no_grad():
-            center, log_spread = _predict(predictor, validation.condition, validation_size)
-            return float(mle_loss(validation.real, center, log_spread, distribution))
-
-    fit = PredictorFit(best_step=0, best_validation_loss=validation_loss())
-    best_state = copy.deepcopy(predictor.state_dict())
-    predictor.train()
-    for step in range(1, steps + 1):
-        batch = data.sample_batch(batch_size, rng).to(device)
-        center, log_spread = _predict(predictor, batch.condition, batch_size)
-        loss = mle_loss(batch.real, center, log_spread, distribution)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if step % eval_every == 0 or step == steps:
-            current = validation_loss()
-            fit.steps.append(step)
-            fit.train_loss.append(loss.item())
-            fit.validation_loss.append(current)
-            if current < fit.best_validation_loss:
-                fit.best_step, fit.best_validation_loss = step, current
-                best_state = copy.deepcopy(predictor.state_dict())
-    predictor.load_state_dict(best_state)
-    predictor.eval()
-    predictor.requires_grad_(False)
-    return fit
-
-
 def predicted_statistics(predictor: MomentPredictor, condition: torch.Tensor | None = None, batch_size: int = 1):
     """The predictor's (center, spread) with the spread as variance or MAD (exp of its log output)."""
     with torch.no_grad():
-        center, log_spread = _predict(predictor, condition, batch_size)
+        center, log_spread = predictor(condition, batch_size=batch_size)
     return center, log_spread.exp()
 
 
@@ -289,8 +212,9 @@ class MomentReconstruction(Regularizer):
 
     The loop draws ``samples_per_input`` = K latents for every input and runs all K·B rows through G
     in one forward pass; the adversarial loss is averaged over the K·B samples (Algorithms 1-8, line
-    "L_GAN = 1/K sum -log D(x, ỹ_i)"). Give a fitted, frozen ``predictor`` (see :func:`fit_predictor`)
-    for the proxy variants; its ``distribution`` must be the one it was fitted with.
+    "L_GAN = 1/K sum -log D(x, ỹ_i)"). Give a fitted, frozen ``predictor`` (see
+    :func:`mcgan_lib.experiments.fitting.fit_predictor`) for the proxy variants; its ``distribution``
+    must be the one it was fitted with.
     """
 
     needs_features = False
@@ -328,7 +252,7 @@ class MomentReconstruction(Regularizer):
             loss = mr_loss(samples, target, self.distribution, self.moments, self.eps)
         else:
             self.predictor.eval()
-            center, log_spread = _predict(self.predictor, step.batch.condition, len(step.batch))
+            center, log_spread = self.predictor(step.batch.condition, batch_size=len(step.batch))
             shape = target.shape
             loss = proxy_mr_loss(
                 samples, center.reshape(shape), log_spread.exp().reshape(shape), self.distribution, self.moments
