@@ -20,7 +20,7 @@ from torch import nn
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.nets.predictor import MomentPredictor
 from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer, ere_lower_bounds, generator_features
-from mcgan_lib.regularizers.moment_reconstruction import DISTRIBUTIONS, mle_loss
+from mcgan_lib.regularizers.moment_reconstruction import DISTRIBUTIONS, check_mle_inputs, mle_loss
 from mcgan_lib.training import Trainer
 from mcgan_lib.validation import check_choice, check_float, check_int
 
@@ -68,12 +68,14 @@ def fit_predictor(
     rng = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(predictor.parameters(), lr=lr, betas=(0.5, 0.999), weight_decay=1e-4, amsgrad=True)
 
-    def validation_loss() -> float:
+    def validation_loss(check: bool = False) -> float:
         with torch.no_grad():
             center, log_spread = predictor(validation.condition, batch_size=validation_size)
+            if check:  # once, before training: the predictor's outputs must have the data's shape
+                check_mle_inputs(validation.real, center, log_spread, distribution)
             return float(mle_loss(validation.real, center, log_spread, distribution))
 
-    fit = PredictorFit(best_step=0, best_validation_loss=validation_loss())
+    fit = PredictorFit(best_step=0, best_validation_loss=validation_loss(check=True))
     best_state = copy.deepcopy(predictor.state_dict())
     predictor.train()
     for step in range(1, steps + 1):

@@ -90,14 +90,16 @@ def _check_ere(ere, n_ratios: int) -> torch.Tensor:
     return ere
 
 
-# ---------------------------------------------------------------------------------------------- ratios
-def pairwise_layer_distances(features_a, features_b, reduction: str = "mean") -> torch.Tensor:
-    """Distances d_i between the two inputs of each pair at every layer: returns (n, B).
-
-    features_a, features_b: lists ``[z, h_2, ..., h_n]`` of (B, ...) tensors with matching shapes.
-    ``reduction="mean"``: mean |Δ| over the layer's elements; ``"sum"``: the L1 norm.
-    """
+def check_hierarchical_mode_inputs(
+    features_a, features_b, ere=None, eps: float = 1e-8, reduction: str = "mean", pairs: str = "pair"
+) -> None:
+    """Raise ValueError, naming the argument, where :func:`hierarchical_mode_loss` (and
+    :func:`layer_ratios`, :func:`ratio_of_ends`, :func:`pairwise_layer_distances`) is undefined: lists of
+    fewer than 2 layers, layers of different shapes or rows, non-finite values, eps <= 0, unknown
+    options, or (when ``ere`` is given) not one finite target >= 0 per layer i = 2..n."""
+    check_float("eps", eps, minimum=0.0, strict_minimum=True)
     check_choice("reduction", reduction, DISTANCE_REDUCTIONS)
+    check_choice("pairs", pairs, PAIR_REDUCTIONS)
     layers_a = _check_feature_list("features_a", features_a)
     layers_b = _check_feature_list("features_b", features_b, rows=layers_a[0].shape[0])
     if len(layers_a) != len(layers_b):
@@ -107,7 +109,20 @@ def pairwise_layer_distances(features_a, features_b, reduction: str = "mean") ->
             raise ValueError(
                 f"features_a[{i}] and features_b[{i}] must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
             )
-    gaps = [(a - b).abs() for a, b in zip(layers_a, layers_b)]
+    if ere is not None:
+        _check_ere(ere, len(layers_a) - 1)
+
+
+# ---------------------------------------------------------------------------------------------- ratios
+# The tensors are not checked in the functions below; check_hierarchical_mode_inputs does.
+def pairwise_layer_distances(features_a, features_b, reduction: str = "mean") -> torch.Tensor:
+    """Distances d_i between the two inputs of each pair at every layer (HMGAN Eq. 2): returns (n, B).
+
+    features_a, features_b: lists ``[z, h_2, ..., h_n]`` of (B, ...) tensors with matching shapes.
+    ``reduction="mean"``: mean |Δ| over the layer's elements; ``"sum"``: the L1 norm.
+    """
+    check_choice("reduction", reduction, DISTANCE_REDUCTIONS)
+    gaps = [(a - b).abs().flatten(1) for a, b in zip(features_a, features_b)]
     return torch.stack([g.mean(dim=1) if reduction == "mean" else g.sum(dim=1) for g in gaps])
 
 
@@ -116,7 +131,6 @@ def layer_ratios(
 ) -> torch.Tensor:
     """ratio_i = d_{i-1} / (d_i + eps) for i = 2..n (HMGAN Eq. 2): returns (n-1, B) per pair, or
     (n-1, 1) with ``pairs="batch"`` (distances averaged over the batch before the division)."""
-    eps = check_float("eps", eps, minimum=0.0, strict_minimum=True)
     check_choice("pairs", pairs, PAIR_REDUCTIONS)
     distances = pairwise_layer_distances(features_a, features_b, reduction)
     if pairs == "batch":
@@ -136,8 +150,8 @@ def hierarchical_mode_loss(
     averages the distances over the pairs before taking the ratios (see the module docstring).
     """
     ratios = layer_ratios(features_a, features_b, eps, reduction, pairs)  # (n-1, B) or (n-1, 1)
-    targets = _check_ere(ere, ratios.shape[0]).to(ratios.device, ratios.dtype)
-    return (ratios - targets[:, None]).abs().sum(dim=0).mean()
+    targets = torch.as_tensor(ere, dtype=ratios.dtype, device=ratios.device).reshape(-1, 1)
+    return (ratios - targets).abs().sum(dim=0).mean()
 
 
 def ratio_of_ends(features_a, features_b, eps: float = 1e-8, reduction: str = "mean") -> torch.Tensor:
@@ -146,7 +160,6 @@ def ratio_of_ends(features_a, features_b, eps: float = 1e-8, reduction: str = "m
     Without eps it is exactly the product of the per-layer ratios (the distances telescope), which is
     what Proposition 1 compares with the sum L_h.
     """
-    eps = check_float("eps", eps, minimum=0.0, strict_minimum=True)
     distances = pairwise_layer_distances(features_a, features_b, reduction)
     return distances[0] / (distances[-1] + eps)
 

@@ -47,14 +47,9 @@ GEOMETRIC_DISTANCES = ("squared_l2", "l1")
 
 
 # ---------------------------------------------------------------------------------------------- losses
-def geometric_loss(x: torch.Tensor, x_rec: torch.Tensor, distance: str = "squared_l2") -> torch.Tensor:
-    """Geometric regularizer (Che et al. 2017, Eq. 1): E_x[d(x, G(E(x)))].
-
-    x, x_rec: (B, ...) real examples and their reconstructions G(E(x)), same shape.
-    ``distance`` is ``"squared_l2"`` (default, sum_i (x_i - x_rec_i)^2) or ``"l1"`` (sum_i |x_i - x_rec_i|).
-    Choice the paper leaves open: d is summed over the features of one example (it is a distance
-    between two examples) and averaged over the batch (the expectation over x). Returns a scalar.
-    """
+def check_geometric_inputs(x: torch.Tensor, x_rec: torch.Tensor, distance: str = "squared_l2") -> None:
+    """Raise ValueError, naming the argument, where :func:`geometric_loss` is undefined: an unknown
+    distance, non-finite values, or x and x_rec not of one shape (batch, ...)."""
     check_choice("distance", distance, GEOMETRIC_DISTANCES)
     check_tensor("x", x)
     check_tensor("x_rec", x_rec)
@@ -62,6 +57,23 @@ def geometric_loss(x: torch.Tensor, x_rec: torch.Tensor, distance: str = "square
         raise ValueError(
             f"x and x_rec must have the same shape (batch, ...), got x {tuple(x.shape)} and x_rec {tuple(x_rec.shape)}"
         )
+
+
+def check_mode_loss_inputs(d_logits_rec: torch.Tensor) -> None:
+    """Raise ValueError unless ``d_logits_rec`` is a finite (B,) tensor of logits, as :func:`mode_loss` needs."""
+    check_tensor("d_logits_rec", d_logits_rec, ndim=1)
+
+
+def geometric_loss(x: torch.Tensor, x_rec: torch.Tensor, distance: str = "squared_l2") -> torch.Tensor:
+    """Geometric regularizer (Che et al. 2017, Eq. 1): E_x[d(x, G(E(x)))].
+
+    x, x_rec: (B, ...) real examples and their reconstructions G(E(x)), same shape (not checked here;
+    :func:`check_geometric_inputs` does). ``distance`` is ``"squared_l2"`` (default, sum_i (x_i - x_rec_i)^2)
+    or ``"l1"`` (sum_i |x_i - x_rec_i|). Choice the paper leaves open: d is summed over the features of
+    one example (it is a distance between two examples) and averaged over the batch (the expectation
+    over x). Returns a scalar.
+    """
+    check_choice("distance", distance, GEOMETRIC_DISTANCES)
     difference = (x - x_rec).flatten(1)
     per_example = difference.pow(2).sum(1) if distance == "squared_l2" else difference.abs().sum(1)
     return per_example.mean()
@@ -75,7 +87,6 @@ def mode_loss(d_logits_rec: torch.Tensor) -> torch.Tensor:
     reconstruction towards the region D accepts as real (a nearby mode). The paper's printed
     ``+λ2 log D(...)`` in a minimised objective would do the opposite; see the module docstring.
     """
-    check_tensor("d_logits_rec", d_logits_rec, ndim=1)
     return generator_loss(d_logits_rec, "non_saturating")
 
 

@@ -67,10 +67,10 @@ def sample_spread(samples: torch.Tensor, distribution: str = "gaussian", center:
     return (samples - center).abs().mean(dim=0)
 
 
-def _check_variant(distribution: str, moments: int, samples_per_input: int) -> None:
+def _check_variant(distribution: str, moments: int, samples_per_input: int | None = None) -> None:
     check_choice("distribution", distribution, DISTRIBUTIONS)
     check_choice("moments", moments, MOMENTS)
-    if moments == 2 and samples_per_input < 2:
+    if moments == 2 and samples_per_input is not None and samples_per_input < 2:
         raise ValueError(
             f"K must be >= 2 for moments=2 (the sample variance or MAD needs two samples), got K={samples_per_input}"
         )
@@ -81,7 +81,54 @@ def _spread_gradient_target(samples: torch.Tensor, shift: torch.Tensor) -> torch
     return (samples + shift.unsqueeze(0)).detach()
 
 
+# ---------------------------------------------------------------------------------------- the checks
+def check_mr_inputs(
+    samples: torch.Tensor,
+    target: torch.Tensor,
+    distribution: str = "gaussian",
+    moments: int = 2,
+    eps: float = DEFAULT_EPS,
+) -> None:
+    """Raise ValueError, naming the argument, where :func:`mr_loss` is undefined: samples not
+    (K, *target.shape), unknown options, K < 2 for moments=2, or eps < 0."""
+    K = check_samples_and_target(samples, target)
+    _check_variant(distribution, moments, K)
+    check_float("eps", eps, minimum=0.0)
+
+
+def check_proxy_mr_inputs(
+    samples: torch.Tensor,
+    center: torch.Tensor,
+    spread: torch.Tensor | None = None,
+    distribution: str = "gaussian",
+    moments: int = 2,
+) -> None:
+    """Raise ValueError, naming the argument, where :func:`proxy_mr_loss` is undefined: samples not
+    (K, *center.shape), unknown options, K < 2 for moments=2, or no ``spread`` of that shape for moments=2."""
+    K = check_samples_and_target(samples, center, name="center")
+    _check_variant(distribution, moments, K)
+    if moments == 2:
+        if spread is None:
+            raise ValueError("spread (the predicted variance or MAD) is required for moments=2, got None")
+        check_samples_and_target(samples, spread, name="spread")
+
+
+def check_mle_inputs(
+    target: torch.Tensor, center: torch.Tensor, log_spread: torch.Tensor, distribution: str = "gaussian"
+) -> None:
+    """Raise ValueError, naming the argument, where :func:`mle_loss` is undefined: an unknown
+    distribution, or ``center``/``log_spread`` not tensors of the target's shape."""
+    check_choice("distribution", distribution, DISTRIBUTIONS)
+    for name, value in (("center", center), ("log_spread", log_spread)):
+        if not isinstance(value, torch.Tensor) or value.shape != getattr(target, "shape", None):
+            raise ValueError(
+                f"{name} must be a tensor with the target's shape {tuple(getattr(target, 'shape', ()))}, "
+                f"got {tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__}"
+            )
+
+
 # ---------------------------------------------------------------------------------------- the losses
+# The tensors are not checked in the losses; the check_* functions above do.
 def mr_loss(
     samples: torch.Tensor,
     target: torch.Tensor,
@@ -100,9 +147,7 @@ def mr_loss(
 
     m̃ is the sample median (lower middle value for even K). moments=2 needs K >= 2.
     """
-    K = check_samples_and_target(samples, target)
-    _check_variant(distribution, moments, K)
-    eps = check_float("eps", eps, minimum=0.0)
+    _check_variant(distribution, moments)
     center = sample_center(samples, distribution)
     if distribution == "gaussian":
         squared_error = (target - center).square()
@@ -138,12 +183,7 @@ def proxy_mr_loss(
     The predictor is frozen in training; ``center`` and ``spread`` are used as given (not detached
     in the Gaussian forms; in the Laplace forms the center enters only through the detached t).
     """
-    K = check_samples_and_target(samples, center, name="center")
-    _check_variant(distribution, moments, K)
-    if moments == 2:
-        if spread is None:
-            raise ValueError("spread (the predicted variance or MAD) is required for moments=2, got None")
-        check_samples_and_target(samples, spread, name="spread")
+    _check_variant(distribution, moments)
     sample_center_ = sample_center(samples, distribution)
     if distribution == "gaussian":
         loss = (center - sample_center_).square()
@@ -167,12 +207,6 @@ def mle_loss(
     - laplace: |y - m̂| / exp(s) + s
     """
     check_choice("distribution", distribution, DISTRIBUTIONS)
-    for name, value in (("center", center), ("log_spread", log_spread)):
-        if not isinstance(value, torch.Tensor) or value.shape != getattr(target, "shape", None):
-            raise ValueError(
-                f"{name} must be a tensor with the target's shape {tuple(getattr(target, 'shape', ()))}, "
-                f"got {tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__}"
-            )
     if distribution == "gaussian":
         return ((target - center).square() * torch.exp(-log_spread) / 2 + log_spread / 2).mean()
     return ((target - center).abs() * torch.exp(-log_spread) + log_spread).mean()

@@ -36,9 +36,9 @@ def reconstruction_loss(samples: torch.Tensor, target: torch.Tensor, p: int = 2)
 
     samples: (K, *S) generated samples for each input; target: (*S) the ground truth y.
     p = 1 or 2. The mean (not the sum) over elements keeps λ independent of the data size.
+    The tensors are not checked here; :func:`check_samples_and_target` does.
     """
     check_choice("p", p, RECONSTRUCTION_NORMS)
-    check_samples_and_target(samples, target)
     difference = (target.unsqueeze(0) - samples).abs()
     return (difference if p == 1 else difference.square()).mean()
 
