@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import torch
 
+from mcgan_lib.data.digits import digits
 from mcgan_lib.experiments.multiseed import table_over_settings
+from mcgan_lib.metrics.classifier_scores import inception_score, label_histogram, mode_score
+from mcgan_lib.metrics.missing_modes import missing_modes
+from mcgan_lib.metrics.toy import evaluate_mixture
+from mcgan_lib.nets.digits_classifier import load_digits_classifier
+from mcgan_lib.nets.mlp import MLPDiscriminator, MLPEncoder, MLPGenerator
 from mcgan_lib.regularizers.base import Regularizer
-from mcgan_lib.nets.mlp import MLPEncoder
 from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, ModeRegularizer
+from mcgan_lib.training import TrainConfig, Trainer
 from mcgan_lib.validation import check_choice
 
 METHODS = ("gan", "reg_gan", "mdgan")
@@ -33,8 +39,6 @@ def build_regularizer(
     The encoder (and MDGAN's D1, D2) are MLPs of ``hidden_dim`` units, initialised from ``seed`` + an
     offset so they differ from G and D. ``discriminator_kwargs`` go to D1 and D2 (e.g. ``input_scale``).
     """
-    from mcgan_lib.nets.mlp import MLPDiscriminator
-
     check_choice("method", method, METHODS)
     if method == "gan":
         return None
@@ -66,9 +70,6 @@ def train_method(
     G and D (and E, D1, D2) are MLPs of ``hidden_dim`` units seeded from ``seed``; ``input_scale`` scales
     every discriminator's input. Returns the trained :class:`~mcgan_lib.training.Trainer`.
     """
-    from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
-    from mcgan_lib.training import Trainer, TrainConfig
-
     data_dim = data.data_dim
     generator = MLPGenerator(latent_dim, data_dim, hidden_dim=hidden_dim, seed=seed)
     discriminator = MLPDiscriminator(data_dim, hidden_dim=hidden_dim, input_scale=input_scale, seed=seed + 1)
@@ -86,8 +87,6 @@ def minor_mode_report(generator, mixture, minor_mode: int = 0, n_samples: int = 
     """Modes captured, whether ``minor_mode`` is captured (>= 1 high-quality sample, the protocol of
     :mod:`mcgan_lib.metrics.toy`), its share of the HQ samples (the data's share is its weight), and
     the HQ fraction, for ``n_samples`` samples of ``generator``."""
-    from mcgan_lib.metrics.toy import evaluate_mixture
-
     coverage = evaluate_mixture(generator, mixture, n_samples=n_samples, seed=seed)
     total = max(sum(coverage.samples_per_mode), 1)
     return {
@@ -126,9 +125,6 @@ def digits_report(generator, classifier, train_data, test_data, n_samples: int =
     ``n_samples`` generated digits (latents seeded by ``seed``) are scored by ``classifier``; D* is
     trained on ``train_data.real`` vs the same samples and evaluated on ``test_data.real``.
     """
-    from mcgan_lib.metrics.classifier_scores import inception_score, label_histogram, mode_score
-    from mcgan_lib.metrics.missing_modes import missing_modes
-
     rng = torch.Generator().manual_seed(seed)
     was_training = generator.training
     generator.eval()
@@ -154,9 +150,6 @@ def digits_comparison(methods=METHODS, seeds=range(5), sigmas=DIGIT_SIGMAS, d_st
     Defaults for the nets: ``latent_dim`` 16, ``hidden_dim`` 128. Returns ``(table, samples)``:
     the per-seed table and ``samples[method]`` = ``n_show`` flat digits (n_show, 64) of the first seed.
     """
-    from mcgan_lib.data.digits import digits
-    from mcgan_lib.nets.digits_classifier import load_digits_classifier
-
     train_data, test_data = digits("train"), digits("test")
     classifier = load_digits_classifier()
     train_kwargs = {"latent_dim": 16, "hidden_dim": 128, **train_kwargs}

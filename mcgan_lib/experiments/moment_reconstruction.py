@@ -12,6 +12,7 @@ import torch
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.experiments.fitting import fit_predictor
 from mcgan_lib.experiments.multiseed import default_evaluate
+from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
 from mcgan_lib.nets.predictor import MomentPredictor
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.regularizers.moment_reconstruction import (
@@ -20,6 +21,8 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     MomentReconstruction,
     parse_variant,
 )
+from mcgan_lib.regularizers.reconstruction import Reconstruction
+from mcgan_lib.training import TrainConfig, Trainer
 from mcgan_lib.validation import check_choice
 
 
@@ -34,8 +37,6 @@ def appendix_b_config(steps: int, batch_size: int = 32, lr: float = 1e-3, seed: 
     few thousand steps on a CPU; the clipping is of the gradient *norm* per network (the library's
     loop), not of each value.
     """
-    from mcgan_lib.training import TrainConfig
-
     settings = dict(
         steps=steps, batch_size=batch_size, lr_g=lr, lr_d=lr, betas=(0.5, 0.999), optimizer="amsgrad",
         weight_decay=1e-4, grad_clip=0.5, seed=seed, log_every=max(1, steps // 50),
@@ -57,8 +58,6 @@ def make_objective(
     if objective == "gan":
         return None
     if objective in BASELINES:
-        from mcgan_lib.regularizers.reconstruction import Reconstruction
-
         alone = not objective.startswith("gan+")
         return Reconstruction(weight, p=int(objective[-1]), adversarial_weight=0.0 if alone else 1.0)
     distribution, moments, proxy = parse_variant(objective)
@@ -107,9 +106,6 @@ def train_objective(
 ):
     """Train a 3-layer MLP generator (2 hidden layers + output, as Appendix C's "simple 3-layer
     MLP") and a 3-layer MLP discriminator with one objective; return the :class:`Trainer`."""
-    from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
-    from mcgan_lib.training import Trainer
-
     generator = MLPGenerator(
         latent_dim=latent_dim, output_dim=data.data_dim, hidden_dim=hidden_dim, depth=2,
         condition_dim=data.condition_dim, seed=seed,
