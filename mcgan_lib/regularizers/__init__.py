@@ -11,7 +11,13 @@ bounds) is in :mod:`mcgan_lib.experiments.fitting`.
 - ``mode_regularized``: Reg-GAN and MDGAN (Che et al. 2017)
 """
 
-from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, NoRegularizer, Regularizer
+from mcgan_lib.regularizers.base import (
+    DiscriminatorStep,
+    GeneratorStep,
+    NoRegularizer,
+    Regularizer,
+    check_samples_and_target,
+)
 from mcgan_lib.regularizers.hierarchical import (
     HierarchicalModeRegularizer,
     check_hierarchical_mode_inputs,
@@ -37,7 +43,7 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     mr_loss,
     proxy_mr_loss,
 )
-from mcgan_lib.regularizers.reconstruction import Reconstruction, check_samples_and_target, reconstruction_loss
+from mcgan_lib.regularizers.reconstruction import Reconstruction, reconstruction_loss
 
 __all__ = [
     "Regularizer", "NoRegularizer", "GeneratorStep", "DiscriminatorStep",

@@ -35,8 +35,13 @@ from __future__ import annotations
 import torch
 
 from mcgan_lib.nets.predictor import MomentPredictor
-from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, Regularizer
-from mcgan_lib.regularizers.reconstruction import check_samples_and_target, idle_discriminator_terms
+from mcgan_lib.regularizers.base import (
+    DiscriminatorStep,
+    GeneratorStep,
+    Regularizer,
+    check_samples_and_target,
+    idle_discriminator_terms,
+)
 from mcgan_lib.validation import check_choice, check_float, check_int
 
 DISTRIBUTIONS = ("gaussian", "laplace")
