@@ -21,7 +21,7 @@ import time
 import torch
 
 from mcgan_lib.data.toy import ring
-from mcgan_lib.experiments import arguments_from_setup, build_networks
+from mcgan_lib.experiments import PLAIN_GAN_SETUP
 from mcgan_lib.regularizers.hierarchical import (
     HierarchicalModeRegularizer,
     ere_lower_bounds,
@@ -36,8 +36,8 @@ DEVICE = "cpu"
 
 def _trainer(regularizer, batch_size: int) -> Trainer:
     data = ring()
-    config, net_kwargs = arguments_from_setup(steps=0, batch_size=batch_size, log_every=1000)
-    generator, discriminator = build_networks(data, net_kwargs, seed=0)
+    config = PLAIN_GAN_SETUP.train_config(seed=0, steps=0, batch_size=batch_size, log_every=1000)
+    generator, discriminator = PLAIN_GAN_SETUP.networks(data, seed=0)
     return Trainer(data, generator, discriminator, config, regularizer=regularizer)
 
 
@@ -83,7 +83,7 @@ def _generator_step_rows(quick: bool) -> list[dict]:
 
 def _bounds_rows(quick: bool) -> list[dict]:
     m_fast, m_naive = (2000, 150) if quick else (10_000, 500)
-    generator, _ = build_networks(ring(), None, seed=0)
+    generator, _ = PLAIN_GAN_SETUP.networks(ring(), seed=0)
     features = generator_features(generator, m_fast, seed=0)
     start = time.perf_counter()
     ere_lower_bounds(features, chunk_size=1024)

@@ -24,10 +24,10 @@ from typing import Callable, Mapping
 
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.experiments.fitting import fit_predictors
-from mcgan_lib.nets.mlp import MLPDiscriminator
+from mcgan_lib.nets.mlp import MLPDiscriminator, MLPEncoder
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer
-from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, MLPEncoder, ModeRegularizer
+from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, ModeRegularizer
 from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
 from mcgan_lib.regularizers.moment_reconstruction import VARIANTS, MomentReconstruction, parse_variant
 from mcgan_lib.regularizers.reconstruction import Reconstruction
@@ -153,8 +153,8 @@ def _reg_gan(data, setup, seed, weight, lambda_mode):
 
 
 def _mdgan(data, setup, seed, weight):
-    d1, d2 = (MLPDiscriminator(data.data_dim, hidden_dim=setup.hidden_dim, seed=seed + EXTRA_NETWORK_SEED_OFFSETS[k])
-              for k in ("d1", "d2"))
+    d1, d2 = (MLPDiscriminator(data.data_dim, hidden_dim=setup.d_hidden_dim, input_scale=setup.d_input_scale,
+                               seed=seed + EXTRA_NETWORK_SEED_OFFSETS[k]) for k in ("d1", "d2"))
     return ManifoldDiffusionRegularizer(_encoder(data, setup, seed), d1, d2, weight)
 
 

@@ -1,4 +1,9 @@
-"""Argument checks shared by the library: each error names the argument, its value and what is allowed."""
+"""Argument checks shared by the library: each error names the argument, its value and what is allowed.
+
+They run where a user calls in (constructors, the ``check_*`` functions beside each loss, fitting and
+metric functions), not inside the losses, which the training loop (and the ensemble's ``vmap``) calls
+on every step.
+"""
 
 from __future__ import annotations
 
@@ -57,12 +62,6 @@ def check_tensor(name: str, value, ndim: int | None = None, last_dim: int | None
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(value.shape)}")
     if last_dim is not None and value.shape[-1] != last_dim:
         raise ValueError(f"{name} must have {last_dim} features in its last dimension, got shape {tuple(value.shape)}")
-    if value.is_floating_point() and not is_batched(value) and not torch.isfinite(value).all():
+    if value.is_floating_point() and not torch.isfinite(value).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return value
-
-
-def is_batched(value: torch.Tensor) -> bool:
-    """True inside ``torch.func.vmap`` (the ensemble trainer), where a check on the values would need
-    one answer per member: value checks are skipped there and done by the caller on the whole batch."""
-    return torch._C._functorch.is_batchedtensor(value)

@@ -8,12 +8,13 @@ import torch
 
 from mcgan_lib.data.toy import ring
 from mcgan_lib.experiments import PLAIN_GAN_SETUP
+from mcgan_lib.experiments.fitting import estimate_ere_bounds
 from mcgan_lib.sweeps import sweep
 from mcgan_lib.regularizers.hierarchical import (
     HierarchicalModeRegularizer,
+    check_hierarchical_mode_inputs,
     ere_lower_bounds,
     ere_lower_bounds_naive,
-    estimate_ere_bounds,
     generator_features,
     hierarchical_mode_loss,
     layer_diversity,
@@ -132,16 +133,19 @@ def test_coinciding_outputs_give_finite_loss_and_gradient():
 def test_bad_inputs_raise(features_b, ere, match):
     features_a = [torch.ones(4, 3), torch.ones(4, 5), torch.ones(4, 2)]
     with pytest.raises(ValueError, match=match):
-        hierarchical_mode_loss(features_a, features_b, ere)
+        check_hierarchical_mode_inputs(features_a, features_b, ere)
 
 
 def test_features_must_be_a_list_of_layers():
     with pytest.raises(ValueError, match="features_a must be a list"):
-        hierarchical_mode_loss(torch.zeros(4, 3), [torch.zeros(4, 3)], [0.0])
+        check_hierarchical_mode_inputs(torch.zeros(4, 3), [torch.zeros(4, 3)], [0.0])
     with pytest.raises(ValueError, match="eps"):
-        layer_ratios([torch.ones(2, 2)] * 2, [torch.zeros(2, 2)] * 2, eps=0.0)
+        check_hierarchical_mode_inputs([torch.ones(2, 2)] * 2, [torch.zeros(2, 2)] * 2, eps=0.0)
+    with pytest.raises(ValueError, match="reduction"):
+        check_hierarchical_mode_inputs([torch.ones(2, 2)] * 2, [torch.zeros(2, 2)] * 2, [0.0], reduction="max")
     with pytest.raises(ValueError, match="reduction"):
         hierarchical_mode_loss([torch.ones(2, 2)] * 2, [torch.zeros(2, 2)] * 2, [0.0], reduction="max")
+    check_hierarchical_mode_inputs([torch.ones(2, 2)] * 2, [torch.zeros(2, 2)] * 2, [0.0])  # well formed
 
 
 # ---------------------------------------------------------------------------------------------- bounds

@@ -9,13 +9,14 @@ import torch
 from mcgan_lib.data.base import Batch
 from mcgan_lib.data.toy import imbalanced_ring
 from mcgan_lib.losses import discriminator_loss
-from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
+from mcgan_lib.nets.mlp import MLPDiscriminator, MLPEncoder, MLPGenerator
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep
 from mcgan_lib.regularizers.mode_regularized import (
     ManifoldDiffusionRegularizer,
-    MLPEncoder,
     ModeRegularizer,
     check_encoder_matches,
+    check_geometric_inputs,
+    check_mode_loss_inputs,
     geometric_loss,
     mode_loss,
     reconstruct,
@@ -208,9 +209,11 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="distance"):
         ModeRegularizer(encoder, distance="l3")
     with pytest.raises(ValueError, match="x_rec"):
-        geometric_loss(torch.zeros(4, 2), torch.zeros(4, 3))
+        check_geometric_inputs(torch.zeros(4, 2), torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="distance"):
+        geometric_loss(torch.zeros(4, 2), torch.zeros(4, 2), distance="l3")  # an unknown distance is never computed
     with pytest.raises(ValueError, match="d_logits_rec"):
-        mode_loss(torch.zeros(4, 1))
+        check_mode_loss_inputs(torch.zeros(4, 1))
     with pytest.raises(ValueError, match="method must be one of"):
         train_method("wgan", imbalanced_ring())
 

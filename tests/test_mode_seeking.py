@@ -9,8 +9,8 @@ import torch
 from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.toy import ring
 from mcgan_lib.experiments import PLAIN_GAN_SETUP
+from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer, check_mode_seeking_inputs, mode_seeking_loss
 from mcgan_lib.sweeps import sweep
-from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer, mode_seeking_loss
 from mcgan_lib.training import Trainer
 
 # ---------------------------------------------------------------------------------------------- values
@@ -84,15 +84,16 @@ def test_coinciding_outputs_give_finite_loss_and_gradient(reduction):
 def test_identical_latents_raise(reduction):
     z = torch.randn(4, 3)
     with pytest.raises(ValueError, match="z_a equals z_b"):
-        mode_seeking_loss(torch.randn(4, 2), torch.randn(4, 2), z, z.clone(), reduction=reduction)
+        check_mode_seeking_inputs(torch.randn(4, 2), torch.randn(4, 2), z, z.clone(), reduction=reduction)
 
 
 def test_one_identical_pair_raises_in_pair_form():
     z_a, z_b = torch.zeros(3, 2), torch.ones(3, 2)
     z_b[1] = 0.0
     with pytest.raises(ValueError, match="pair 1"):
-        mode_seeking_loss(torch.randn(3, 2), torch.randn(3, 2), z_a, z_b, reduction="pair")
-    mode_seeking_loss(torch.randn(3, 2), torch.randn(3, 2), z_a, z_b)  # the batch form is defined
+        check_mode_seeking_inputs(torch.randn(3, 2), torch.randn(3, 2), z_a, z_b, reduction="pair")
+    check_mode_seeking_inputs(torch.randn(3, 2), torch.randn(3, 2), z_a, z_b)  # the batch form is defined
+    assert torch.isfinite(mode_seeking_loss(torch.randn(3, 2), torch.randn(3, 2), z_a, z_b))
 
 
 @pytest.mark.parametrize(
@@ -108,15 +109,17 @@ def test_one_identical_pair_raises_in_pair_form():
 )
 def test_bad_inputs_raise(args, match):
     with pytest.raises(ValueError, match=match):
-        mode_seeking_loss(*args)
+        check_mode_seeking_inputs(*args)
 
 
 def test_bad_settings_raise():
     x, z = torch.zeros(2, 2), torch.zeros(2, 2)
     with pytest.raises(ValueError, match="eps"):
-        mode_seeking_loss(x, x, z, z + 1, eps=0.0)
+        check_mode_seeking_inputs(x, x, z, z + 1, eps=0.0)
     with pytest.raises(ValueError, match="reduction"):
-        mode_seeking_loss(x, x, z, z + 1, reduction="median")
+        check_mode_seeking_inputs(x, x, z, z + 1, reduction="median")
+    with pytest.raises(ValueError, match="reduction"):
+        mode_seeking_loss(x, x, z, z + 1, reduction="median")  # an unknown form is never computed
     with pytest.raises(ValueError, match="weight"):
         ModeSeekingRegularizer(weight=-1.0)
     with pytest.raises(ValueError, match="eps"):

@@ -18,7 +18,9 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     DEFAULT_EPS,
     VARIANTS,
     MomentReconstruction,
-    fit_predictor,
+    check_mle_inputs,
+    check_mr_inputs,
+    check_proxy_mr_inputs,
     mle_loss,
     mr_loss,
     parse_variant,
@@ -26,6 +28,7 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     sample_center,
     sample_spread,
 )
+from mcgan_lib.experiments.fitting import fit_predictor
 from mcgan_lib.experiments.moment_reconstruction import seed_table
 from mcgan_lib.methods import build_method
 from mcgan_lib.sweeps import summarize
@@ -189,26 +192,37 @@ def test_equal_samples_give_finite_loss_and_gradient(distribution):
 def test_bad_input_errors():
     samples, y = torch.randn(4, 3, 2), torch.randn(3, 2)
     with pytest.raises(ValueError, match="samples"):
-        mr_loss(samples, torch.randn(3, 5))
+        check_mr_inputs(samples, torch.randn(3, 5))
     with pytest.raises(ValueError, match="samples"):
-        mr_loss(torch.randn(3, 2), y)  # the K axis is missing
+        check_mr_inputs(torch.randn(3, 2), y)  # the K axis is missing
     with pytest.raises(ValueError, match="distribution"):
-        mr_loss(samples, y, distribution="cauchy")
+        check_mr_inputs(samples, y, distribution="cauchy")
+    with pytest.raises(ValueError, match="distribution"):
+        mr_loss(samples, y, distribution="cauchy")  # an unknown variant is never computed
     with pytest.raises(ValueError, match="moments"):
-        mr_loss(samples, y, moments=3)
+        check_mr_inputs(samples, y, moments=3)
+    with pytest.raises(ValueError, match="moments"):
+        proxy_mr_loss(samples, y, y, moments=3)
     with pytest.raises(ValueError, match="K must be >= 2"):
-        mr_loss(samples[:1], y, moments=2)
-    mr_loss(samples[:1], y, moments=1)  # one moment needs only one sample
+        check_mr_inputs(samples[:1], y, moments=2)
+    check_mr_inputs(samples[:1], y, moments=1)  # one moment needs only one sample
+    mr_loss(samples[:1], y, moments=1)
     with pytest.raises(ValueError, match="K must be >= 2"):
-        proxy_mr_loss(samples[:1], y, y, moments=2)
+        check_proxy_mr_inputs(samples[:1], y, y, moments=2)
     with pytest.raises(ValueError, match="spread"):
-        proxy_mr_loss(samples, y, None, moments=2)
+        check_proxy_mr_inputs(samples, y, None, moments=2)
     with pytest.raises(ValueError, match="center"):
-        proxy_mr_loss(samples, torch.randn(2), None, moments=1)
+        check_proxy_mr_inputs(samples, torch.randn(2), None, moments=1)
     with pytest.raises(ValueError, match="log_spread"):
-        mle_loss(y, y, torch.randn(3))
+        check_mle_inputs(y, y, torch.randn(3))
+    with pytest.raises(ValueError, match="distribution"):
+        mle_loss(y, y, y, distribution="cauchy")
     with pytest.raises(ValueError, match="eps"):
-        mr_loss(samples, y, eps=-1.0)
+        check_mr_inputs(samples, y, eps=-1.0)
+    with pytest.raises(ValueError, match="eps"):
+        MomentReconstruction(eps=-1.0)
+    with pytest.raises(ValueError, match="center must be a tensor with the target's shape"):
+        fit_predictor(MomentPredictor(output_dim=3), ring(), steps=1)  # the ring is 2D
     with pytest.raises(ValueError, match="samples_per_input"):
         MomentReconstruction(samples_per_input=0)
     with pytest.raises(ValueError, match="K must be >= 2"):

@@ -3,7 +3,8 @@
 - :mod:`~mcgan_lib.experiments.toy`: :class:`ToySetup` (networks and optimiser of a toy experiment; the one
   network builder), chapter 01's baseline :data:`PLAIN_GAN_SETUP` and :func:`train_toy` (one run, with
   snapshots and metrics over training);
-- :mod:`~mcgan_lib.experiments.fitting`: what is fitted before a GAN trains (MR-GAN's frozen predictors);
+- :mod:`~mcgan_lib.experiments.fitting`: what is fitted before a run: :func:`fit_predictor` (MR-GAN's
+  moment predictor) and :func:`estimate_ere_bounds` (HMGAN's lower bounds after pre-training);
 - :mod:`~mcgan_lib.experiments.chapter_sweeps`: every precomputed sweep a chapter reads;
 - :mod:`~mcgan_lib.experiments.moment_reconstruction` (chapters 02-03) and
   :mod:`~mcgan_lib.experiments.mode_regularized` (chapter 06): each chapter's own runs.

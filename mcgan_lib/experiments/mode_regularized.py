@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mcgan_lib.data.digits import digits
 from mcgan_lib.experiments.toy import ToySetup
 from mcgan_lib.methods import build_method
+from mcgan_lib.metrics.classifier_scores import inception_score, label_histogram, mode_score
+from mcgan_lib.metrics.missing_modes import missing_modes
+from mcgan_lib.metrics.toy import evaluate_mixture
 from mcgan_lib.nets.base import generate
+from mcgan_lib.nets.digits_classifier import load_digits_classifier
 from mcgan_lib.training import Trainer
 
 METHODS = ("gan", "reg_gan", "mdgan")
@@ -67,8 +72,6 @@ def minor_mode_report(generator, mixture, minor_mode: int = 0, n_samples: int = 
     """Modes captured, whether ``minor_mode`` is captured (>= 1 high-quality sample, the protocol of
     :mod:`mcgan_lib.metrics.toy`), its share of the HQ samples (the data's share is its weight), and
     the HQ fraction, for ``n_samples`` samples of ``generator``."""
-    from mcgan_lib.metrics.toy import evaluate_mixture
-
     coverage = evaluate_mixture(generator, mixture, n_samples=n_samples, seed=seed)
     total = max(sum(coverage.samples_per_mode), 1)
     return {
@@ -107,9 +110,6 @@ def digits_report(generator, classifier, train_data, test_data, n_samples: int =
     ``n_samples`` generated digits (latents seeded by ``seed``) are scored by ``classifier``; D* is
     trained on ``train_data.real`` vs the same samples and evaluated on ``test_data.real``.
     """
-    from mcgan_lib.metrics.classifier_scores import inception_score, label_histogram, mode_score
-    from mcgan_lib.metrics.missing_modes import missing_modes
-
     fake = generate(generator, n_samples, seed).cpu()
     probs = classifier.probabilities(fake)
     report = {
@@ -130,9 +130,6 @@ def digits_comparison(methods=METHODS, seeds=range(5), sigmas=DIGIT_SIGMAS, d_st
     Defaults for the nets: ``latent_dim`` 16, ``hidden_dim`` 128. Returns ``(table, samples)``:
     the per-seed table and ``samples[method]`` = ``n_show`` flat digits (n_show, 64) of the first seed.
     """
-    from mcgan_lib.data.digits import digits
-    from mcgan_lib.nets.digits_classifier import load_digits_classifier
-
     train_data, test_data = digits("train"), digits("test")
     classifier = load_digits_classifier()
     train_kwargs = {"latent_dim": 16, "hidden_dim": 128, **train_kwargs}

@@ -1,6 +1,7 @@
-"""The runs of chapters 02 and 03 (MR-GAN): Appendix B's setup, the frozen predictors of the proxy
-variants (:mod:`mcgan_lib.experiments.fitting`), and the seed tables of the chapters (each a :func:`mcgan_lib.sweeps.sweep` per method). The
-losses and the regularizer live in :mod:`mcgan_lib.regularizers.moment_reconstruction`.
+"""The runs of chapters 02 and 03 (MR-GAN): Appendix B's setup and the chapters' seed tables (a
+:func:`mcgan_lib.sweeps.sweep` per method). The losses and the regularizer live in
+:mod:`mcgan_lib.regularizers.moment_reconstruction`, the proxy variants' predictors are fitted by
+:mod:`mcgan_lib.experiments.fitting`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Fully connected generator and discriminator for the 2D toys.
+"""Fully connected generator, discriminator and encoder for the 2D toys.
 
-Both take an optional condition that is concatenated to the input (a conditional GAN in the sense of
+G and D take an optional condition that is concatenated to the input (a conditional GAN in the sense of
 Mirza & Osindero, 2014). ``forward(..., return_features=True)`` returns the list of every layer's output
 ``[input, h_1, ..., output]``; for the generator the first entry is the latent ``z`` alone (the HMGAN
-convention: layer 1 is the latent), not ``z`` concatenated with the condition.
+convention: layer 1 is the latent), not ``z`` concatenated with the condition. The encoder E
+(data -> latent) is the one of Reg-GAN and MDGAN (Che et al. 2017).
 """
 
 from __future__ import annotations
@@ -141,3 +142,33 @@ class MLPDiscriminator(_MLP):
             logits, features = result
             return logits.squeeze(1), features
         return result.squeeze(1)
+
+
+@register_network
+class MLPEncoder(FeatureNetwork):
+    """E: x (B, input_dim) -> latent code (B, latent_dim); ``depth`` ReLU layers of ``hidden_dim``.
+
+    Reg-GAN's and MDGAN's encoder (Che et al. 2017, Sec. 3). The output is linear (the prior of G is a standard normal, unbounded).
+    """
+
+    def __init__(self, input_dim: int = 2, latent_dim: int = 2, hidden_dim: int = 128, depth: int = 2, seed: int | None = None):
+        super().__init__()
+        check_int("input_dim", input_dim, minimum=1)
+        check_int("latent_dim", latent_dim, minimum=1)
+        check_int("hidden_dim", hidden_dim, minimum=1)
+        check_int("depth", depth, minimum=0)
+        widths = [input_dim] + [hidden_dim] * depth
+        layers: list[nn.Module] = []
+        with seeded_init(seed):
+            for a, b in zip(widths[:-1], widths[1:]):
+                layers += [nn.Linear(a, b), nn.ReLU()]
+            layers.append(nn.Linear(widths[-1], latent_dim))
+        self.net = nn.Sequential(*layers)
+        self.input_dim, self.latent_dim = input_dim, latent_dim
+        self.hparams = dict(input_dim=input_dim, latent_dim=latent_dim, hidden_dim=hidden_dim, depth=depth)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.flatten(1)
+        if flat.shape[1] != self.input_dim:
+            raise ValueError(f"x must have input_dim={self.input_dim} features per example, got shape {tuple(x.shape)}")
+        return self.net(flat)

@@ -13,7 +13,9 @@ that owns networks (an encoder, extra discriminators) lists them in ``generator_
 ``discriminator_side_modules``: their parameters join the generator's or the discriminator's optimiser,
 and their weights are saved in checkpoints with the regularizer's ``state_dict``.
 
-The plain GAN is :class:`NoRegularizer`: one copy, no terms.
+The plain GAN is :class:`NoRegularizer`: one copy, no terms. Two helpers are shared by the
+regularizers: :func:`check_samples_and_target` (K samples per input against one target) and
+:func:`idle_discriminator_terms` (D's own loss when a regularizer switches the adversarial term off).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import torch
 from torch import nn
 
 from mcgan_lib.data.base import Batch
+from mcgan_lib.losses import discriminator_loss
 from mcgan_lib.validation import check_float
 
 
@@ -114,3 +117,33 @@ class NoRegularizer(Regularizer):
 
     def __init__(self):
         super().__init__(weight=0.0)
+
+
+# ---------------------------------------------------------------------------------------------- shared helpers
+def check_samples_and_target(samples: torch.Tensor, target: torch.Tensor, name: str = "target") -> int:
+    """Check that ``samples`` is (K, *target.shape) with K >= 1 and both are float tensors; return K."""
+    for arg, value in (("samples", samples), (name, target)):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+            raise ValueError(f"{arg} must be a floating-point torch.Tensor, got {type(value).__name__}")
+    if samples.ndim != target.ndim + 1 or samples.shape[1:] != target.shape:
+        raise ValueError(
+            f"samples must have shape (K, *{name}.shape) = (K, {', '.join(map(str, target.shape))}), got "
+            f"samples {tuple(samples.shape)} and {name} {tuple(target.shape)}"
+        )
+    if samples.shape[0] < 1:
+        raise ValueError(f"samples must hold K >= 1 samples per input, got K={samples.shape[0]}")
+    return samples.shape[0]
+
+
+def idle_discriminator_terms(regularizer: Regularizer, step: DiscriminatorStep) -> dict[str, torch.Tensor]:
+    """D's own loss when ``adversarial_weight == 0`` (a reconstruction-only objective).
+
+    The loop then adds no adversarial term to D's loss, which would leave it with nothing to
+    minimise; D keeps training on its usual loss so that it still exists and is logged, but G never
+    sees it. With ``adversarial_weight > 0`` nothing is added.
+    """
+    if regularizer.adversarial_weight > 0:
+        return {}
+    real_logits = step.discriminator(step.batch.real, step.batch.condition)
+    fake_logits = step.discriminator(step.fake, step.batch.condition)
+    return {"unused_adversarial": discriminator_loss(real_logits, fake_logits, step.gan_loss)}

@@ -2,7 +2,7 @@
 
 Equation numbers follow the paper's text: Eq. (1) is the ratio L_d of MSGAN/DSGAN, Eq. (2) the
 per-layer ratio, Eq. (3) the loss L_h, Eq. (6) the pre-training objective, Eq. (7)–(8) the ratio
-matrix whose minimum is the lower bound b_i. (The issue text numbers Eq. 2 and 3 as 1 and 2.)
+matrix whose minimum is the lower bound b_i.
 
 For two latents z_a, z_b of a pair and G's per-layer outputs ``[z, h_2, ..., h_n]`` (layer 1 is the
 latent, layer n the output), d_i is the distance between the pair's layer-i outputs and
@@ -27,7 +27,7 @@ Choices the paper leaves open (each tested in ``tests/test_hierarchical.py``):
 - Zero distances. ``ratio_i = d_{i-1} / (d_i + eps)``: when two outputs coincide (d_i = 0) the
   ratio is large but finite, never a NaN. In the bounds, a pair with d_i = 0 has no finite ratio and
   is skipped (with identical inputs both distances are 0 and the ratio is undefined).
-- Reduction over pairs. ``pairs="pair"`` (default of the functions, the issue's reading of Eq. 3):
+- Reduction over pairs. ``pairs="pair"`` (default of the functions, the per-pair reading of Eq. 3):
   ratio_i and L_h per pair, then the mean over the B pairs. ``pairs="batch"`` (the form of the MSGAN
   authors' code, and the regularizer's default): d_i is averaged over the batch first, giving one
   ratio per layer, ratio_i = mean_k d_{i-1,k} / mean_k d_{i,k}. The per-pair form lets a collapsed pair
@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import torch
-from torch import nn
 
 from mcgan_lib.regularizers.base import GeneratorStep, Regularizer
 from mcgan_lib.validation import check_choice, check_float, check_int, check_tensor
@@ -91,14 +90,16 @@ def _check_ere(ere, n_ratios: int) -> torch.Tensor:
     return ere
 
 
-# ---------------------------------------------------------------------------------------------- ratios
-def pairwise_layer_distances(features_a, features_b, reduction: str = "mean") -> torch.Tensor:
-    """Distances d_i between the two inputs of each pair at every layer: returns (n, B).
-
-    features_a, features_b: lists ``[z, h_2, ..., h_n]`` of (B, ...) tensors with matching shapes.
-    ``reduction="mean"``: mean |Δ| over the layer's elements; ``"sum"``: the L1 norm.
-    """
+def check_hierarchical_mode_inputs(
+    features_a, features_b, ere=None, eps: float = 1e-8, reduction: str = "mean", pairs: str = "pair"
+) -> None:
+    """Raise ValueError, naming the argument, where :func:`hierarchical_mode_loss` (and
+    :func:`layer_ratios`, :func:`ratio_of_ends`, :func:`pairwise_layer_distances`) is undefined: lists of
+    fewer than 2 layers, layers of different shapes or rows, non-finite values, eps <= 0, unknown
+    options, or (when ``ere`` is given) not one finite target >= 0 per layer i = 2..n."""
+    check_float("eps", eps, minimum=0.0, strict_minimum=True)
     check_choice("reduction", reduction, DISTANCE_REDUCTIONS)
+    check_choice("pairs", pairs, PAIR_REDUCTIONS)
     layers_a = _check_feature_list("features_a", features_a)
     layers_b = _check_feature_list("features_b", features_b, rows=layers_a[0].shape[0])
     if len(layers_a) != len(layers_b):
@@ -108,7 +109,20 @@ def pairwise_layer_distances(features_a, features_b, reduction: str = "mean") ->
             raise ValueError(
                 f"features_a[{i}] and features_b[{i}] must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
             )
-    gaps = [(a - b).abs() for a, b in zip(layers_a, layers_b)]
+    if ere is not None:
+        _check_ere(ere, len(layers_a) - 1)
+
+
+# ---------------------------------------------------------------------------------------------- ratios
+# The tensors are not checked in the functions below; check_hierarchical_mode_inputs does.
+def pairwise_layer_distances(features_a, features_b, reduction: str = "mean") -> torch.Tensor:
+    """Distances d_i between the two inputs of each pair at every layer (HMGAN Eq. 2): returns (n, B).
+
+    features_a, features_b: lists ``[z, h_2, ..., h_n]`` of (B, ...) tensors with matching shapes.
+    ``reduction="mean"``: mean |Δ| over the layer's elements; ``"sum"``: the L1 norm.
+    """
+    check_choice("reduction", reduction, DISTANCE_REDUCTIONS)
+    gaps = [(a - b).abs().flatten(1) for a, b in zip(features_a, features_b)]
     return torch.stack([g.mean(dim=1) if reduction == "mean" else g.sum(dim=1) for g in gaps])
 
 
@@ -117,7 +131,6 @@ def layer_ratios(
 ) -> torch.Tensor:
     """ratio_i = d_{i-1} / (d_i + eps) for i = 2..n (HMGAN Eq. 2): returns (n-1, B) per pair, or
     (n-1, 1) with ``pairs="batch"`` (distances averaged over the batch before the division)."""
-    eps = check_float("eps", eps, minimum=0.0, strict_minimum=True)
     check_choice("pairs", pairs, PAIR_REDUCTIONS)
     distances = pairwise_layer_distances(features_a, features_b, reduction)
     if pairs == "batch":
@@ -137,8 +150,8 @@ def hierarchical_mode_loss(
     averages the distances over the pairs before taking the ratios (see the module docstring).
     """
     ratios = layer_ratios(features_a, features_b, eps, reduction, pairs)  # (n-1, B) or (n-1, 1)
-    targets = _check_ere(ere, ratios.shape[0]).to(ratios.device, ratios.dtype)
-    return (ratios - targets[:, None]).abs().sum(dim=0).mean()
+    targets = torch.as_tensor(ere, dtype=ratios.dtype, device=ratios.device).reshape(-1, 1)
+    return (ratios - targets).abs().sum(dim=0).mean()
 
 
 def ratio_of_ends(features_a, features_b, eps: float = 1e-8, reduction: str = "mean") -> torch.Tensor:
@@ -147,7 +160,6 @@ def ratio_of_ends(features_a, features_b, eps: float = 1e-8, reduction: str = "m
     Without eps it is exactly the product of the per-layer ratios (the distances telescope), which is
     what Proposition 1 compares with the sum L_h.
     """
-    eps = check_float("eps", eps, minimum=0.0, strict_minimum=True)
     distances = pairwise_layer_distances(features_a, features_b, reduction)
     return distances[0] / (distances[-1] + eps)
 
@@ -371,35 +383,3 @@ class HierarchicalModeRegularizer(Regularizer):
             "reduction": self.reduction, "pairs": self.pairs,
         }
 
-
-def estimate_ere_bounds(
-    data,
-    generator: nn.Module,
-    discriminator: nn.Module,
-    config,
-    beta: float = 1.0,
-    n_inputs: int = 10_000,
-    chunk_size: int = 1024,
-    reduction: str = "mean",
-    pairs: str = "batch",
-    seed: int = 0,
-):
-    """The paper's procedure for b_i (HMGAN Eq. 6–8): pre-train with β·L_h^0, then bound over a data set.
-
-    Trains ``generator`` (in place) against ``discriminator`` on ``data`` with ``config`` and the
-    regularizer β·L_h with every ERE 0, then feeds ``n_inputs`` latents (seeded by ``seed``; with the
-    conditions of a batch of ``data`` for a conditional task) through G and returns
-    ``(bounds, trainer)``: the (n-1,) lower bounds and the pre-training :class:`Trainer`.
-    """
-    from mcgan_lib.training import Trainer
-
-    beta = check_float("beta", beta, minimum=0.0)
-    n_inputs = check_int("n_inputs", n_inputs, minimum=2)
-    regularizer = HierarchicalModeRegularizer(weight=beta, ere=0.0, reduction=reduction, pairs=pairs)
-    trainer = Trainer(data, generator, discriminator, config, regularizer=regularizer)
-    trainer.train()
-    condition = None
-    if getattr(data, "condition_dim", 0):
-        condition = data.sample_batch(n_inputs, torch.Generator().manual_seed(seed)).condition
-    features = generator_features(generator, n_inputs, seed=seed, condition=condition)
-    return ere_lower_bounds(features, chunk_size=chunk_size, reduction=reduction), trainer

@@ -15,7 +15,7 @@ accepts as real. The term that does what the paper says is ``-λ2 log D(G∘E(x)
 non-saturating form as the adversarial term on G(z): its gradient with respect to the logit l is
 ``-λ2 (1 - sigmoid(l)) < 0``, so a descent step raises D(G∘E(x)). We implement that sign and test it
 by its effect on D(G(E(x))) (``tests/test_mode_regularized.py``). The slides also write
-``λ1 log d(...)``; we use ``λ1 d(...)``, the regularizer of the paper's Eq. 1 (and of the issue).
+``λ1 log d(...)``; we use ``λ1 d(...)``, the regularizer of the paper's Eq. 1.
 
 MDGAN (paper Sec. 3.3 and its Algorithm) is the same idea as a two-step schedule, with the main
 discriminator switched off (``adversarial_weight = 0``):
@@ -39,23 +39,17 @@ import torch
 from torch import nn
 
 from mcgan_lib.losses import discriminator_loss, generator_loss
-from mcgan_lib.nets.base import FeatureNetwork, register_network, seeded_init
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, Regularizer
-from mcgan_lib.validation import check_choice, check_float, check_int, check_tensor
+from mcgan_lib.validation import check_choice, check_float, check_tensor
 
 
 GEOMETRIC_DISTANCES = ("squared_l2", "l1")
 
 
 # ---------------------------------------------------------------------------------------------- losses
-def geometric_loss(x: torch.Tensor, x_rec: torch.Tensor, distance: str = "squared_l2") -> torch.Tensor:
-    """Geometric regularizer (Che et al. 2017, Eq. 1): E_x[d(x, G(E(x)))].
-
-    x, x_rec: (B, ...) real examples and their reconstructions G(E(x)), same shape.
-    ``distance`` is ``"squared_l2"`` (default, sum_i (x_i - x_rec_i)^2) or ``"l1"`` (sum_i |x_i - x_rec_i|).
-    Choice the paper leaves open: d is summed over the features of one example (it is a distance
-    between two examples) and averaged over the batch (the expectation over x). Returns a scalar.
-    """
+def check_geometric_inputs(x: torch.Tensor, x_rec: torch.Tensor, distance: str = "squared_l2") -> None:
+    """Raise ValueError, naming the argument, where :func:`geometric_loss` is undefined: an unknown
+    distance, non-finite values, or x and x_rec not of one shape (batch, ...)."""
     check_choice("distance", distance, GEOMETRIC_DISTANCES)
     check_tensor("x", x)
     check_tensor("x_rec", x_rec)
@@ -63,6 +57,23 @@ def geometric_loss(x: torch.Tensor, x_rec: torch.Tensor, distance: str = "square
         raise ValueError(
             f"x and x_rec must have the same shape (batch, ...), got x {tuple(x.shape)} and x_rec {tuple(x_rec.shape)}"
         )
+
+
+def check_mode_loss_inputs(d_logits_rec: torch.Tensor) -> None:
+    """Raise ValueError unless ``d_logits_rec`` is a finite (B,) tensor of logits, as :func:`mode_loss` needs."""
+    check_tensor("d_logits_rec", d_logits_rec, ndim=1)
+
+
+def geometric_loss(x: torch.Tensor, x_rec: torch.Tensor, distance: str = "squared_l2") -> torch.Tensor:
+    """Geometric regularizer (Che et al. 2017, Eq. 1): E_x[d(x, G(E(x)))].
+
+    x, x_rec: (B, ...) real examples and their reconstructions G(E(x)), same shape (not checked here;
+    :func:`check_geometric_inputs` does). ``distance`` is ``"squared_l2"`` (default, sum_i (x_i - x_rec_i)^2)
+    or ``"l1"`` (sum_i |x_i - x_rec_i|). Choice the paper leaves open: d is summed over the features of
+    one example (it is a distance between two examples) and averaged over the batch (the expectation
+    over x). Returns a scalar.
+    """
+    check_choice("distance", distance, GEOMETRIC_DISTANCES)
     difference = (x - x_rec).flatten(1)
     per_example = difference.pow(2).sum(1) if distance == "squared_l2" else difference.abs().sum(1)
     return per_example.mean()
@@ -76,39 +87,7 @@ def mode_loss(d_logits_rec: torch.Tensor) -> torch.Tensor:
     reconstruction towards the region D accepts as real (a nearby mode). The paper's printed
     ``+λ2 log D(...)`` in a minimised objective would do the opposite; see the module docstring.
     """
-    check_tensor("d_logits_rec", d_logits_rec, ndim=1)
     return generator_loss(d_logits_rec, "non_saturating")
-
-
-# ---------------------------------------------------------------------------------------------- encoder
-@register_network
-class MLPEncoder(FeatureNetwork):
-    """E: x (B, input_dim) -> latent code (B, latent_dim); ``depth`` ReLU layers of ``hidden_dim``.
-
-    The output is linear (the prior of G is a standard normal, unbounded).
-    """
-
-    def __init__(self, input_dim: int = 2, latent_dim: int = 2, hidden_dim: int = 128, depth: int = 2, seed: int | None = None):
-        super().__init__()
-        check_int("input_dim", input_dim, minimum=1)
-        check_int("latent_dim", latent_dim, minimum=1)
-        check_int("hidden_dim", hidden_dim, minimum=1)
-        check_int("depth", depth, minimum=0)
-        widths = [input_dim] + [hidden_dim] * depth
-        layers: list[nn.Module] = []
-        with seeded_init(seed):
-            for a, b in zip(widths[:-1], widths[1:]):
-                layers += [nn.Linear(a, b), nn.ReLU()]
-            layers.append(nn.Linear(widths[-1], latent_dim))
-        self.net = nn.Sequential(*layers)
-        self.input_dim, self.latent_dim = input_dim, latent_dim
-        self.hparams = dict(input_dim=input_dim, latent_dim=latent_dim, hidden_dim=hidden_dim, depth=depth)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        flat = x.flatten(1)
-        if flat.shape[1] != self.input_dim:
-            raise ValueError(f"x must have input_dim={self.input_dim} features per example, got shape {tuple(x.shape)}")
-        return self.net(flat)
 
 
 def check_encoder_matches(encoder: nn.Module, generator: nn.Module) -> None:

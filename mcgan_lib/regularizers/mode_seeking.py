@@ -20,8 +20,9 @@ Choices the paper leaves open (tested in ``tests/test_mode_seeking.py``):
   the reciprocal of that mean: ``1 / (mean_k r_k + eps)``. The reciprocal stays outside the mean, as
   in DSGAN, which averages ratios, not reciprocals; one collapsed pair therefore cannot dominate the
   loss with a 1/eps spike. The two reductions agree when the batch has one pair.
-- Two identical latents (zero latent distance) make the ratio undefined: an error is raised instead
-  of an inf or a NaN. Two identical outputs are fine: the loss is then 1/eps, finite.
+- Two identical latents (zero latent distance) make the ratio undefined:
+  :func:`check_mode_seeking_inputs` raises an error for them (the loss itself would give 0 or NaN).
+  Two identical outputs are fine: the loss is then 1/eps, finite.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from __future__ import annotations
 import torch
 
 from mcgan_lib.regularizers.base import GeneratorStep, Regularizer
-from mcgan_lib.validation import check_choice, check_float, check_tensor, is_batched
+from mcgan_lib.validation import check_choice, check_float, check_tensor
 
 MODE_SEEKING_REDUCTIONS = ("batch", "pair")
 
@@ -41,6 +42,38 @@ def _check_pair(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor) -> N
         raise ValueError(f"{name_a} must have shape (batch, ...) with batch >= 1, got {tuple(a.shape)}")
     if a.shape != b.shape:
         raise ValueError(f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def check_mode_seeking_inputs(
+    fake_a: torch.Tensor,
+    fake_b: torch.Tensor,
+    z_a: torch.Tensor,
+    z_b: torch.Tensor,
+    eps: float = 1e-5,
+    reduction: str = "batch",
+) -> None:
+    """Raise ValueError, naming the argument, where :func:`mode_seeking_loss` is undefined: mismatched
+    shapes, non-finite values, eps <= 0, an unknown reduction, or identical latents (the ratio's
+    denominator is 0: for the whole batch with ``"batch"``, for any one pair with ``"pair"``)."""
+    _check_pair("fake_a", fake_a, "fake_b", fake_b)
+    _check_pair("z_a", z_a, "z_b", z_b)
+    if z_a.ndim != 2:
+        raise ValueError(f"z_a and z_b must have shape (batch, latent_dim), got {tuple(z_a.shape)}")
+    if fake_a.shape[0] != z_a.shape[0]:
+        raise ValueError(
+            f"fake_a has {fake_a.shape[0]} rows but z_a has {z_a.shape[0]}; there must be one latent per output"
+        )
+    check_float("eps", eps, minimum=0.0, strict_minimum=True)
+    check_choice("reduction", reduction, MODE_SEEKING_REDUCTIONS)
+    latent_gap = (z_a - z_b).abs()
+    if reduction == "batch" and latent_gap.mean().item() == 0.0:
+        raise ValueError("z_a equals z_b: the latent distance is 0 and the mode-seeking ratio is undefined")
+    if reduction == "pair" and (latent_gap.mean(dim=1) == 0).any():
+        pair = int((latent_gap.mean(dim=1) == 0).nonzero()[0, 0])
+        raise ValueError(
+            f"z_a equals z_b for pair {pair}: its latent distance is 0 and its ratio is undefined "
+            "(reduction='pair' needs every pair of latents to differ)"
+        )
 
 
 def mode_seeking_loss(
@@ -57,34 +90,15 @@ def mode_seeking_loss(
     ``reduction="batch"``: returns 1 / (mean|fake_a - fake_b| / mean|z_a - z_b| + eps), each mean
     over every element of the batch (the authors' code). ``reduction="pair"``: returns
     1 / (mean_k r_k + eps) with r_k the ratio of pair k (see the module docstring).
-    Raises ValueError for mismatched shapes, non-finite values, eps <= 0, or identical latents.
+    The tensors are not checked here; :func:`check_mode_seeking_inputs` does.
     """
-    _check_pair("fake_a", fake_a, "fake_b", fake_b)
-    _check_pair("z_a", z_a, "z_b", z_b)
-    if z_a.ndim != 2:
-        raise ValueError(f"z_a and z_b must have shape (batch, latent_dim), got {tuple(z_a.shape)}")
-    if fake_a.shape[0] != z_a.shape[0]:
-        raise ValueError(
-            f"fake_a has {fake_a.shape[0]} rows but z_a has {z_a.shape[0]}; there must be one latent per output"
-        )
-    eps = check_float("eps", eps, minimum=0.0, strict_minimum=True)
     check_choice("reduction", reduction, MODE_SEEKING_REDUCTIONS)
     output_gap = (fake_a - fake_b).abs().flatten(1)  # (B, F)
     latent_gap = (z_a - z_b).abs()  # (B, Z)
     if reduction == "batch":
-        latent_distance = latent_gap.mean()
-        if not is_batched(latent_distance) and latent_distance.item() == 0.0:
-            raise ValueError("z_a equals z_b: the latent distance is 0 and the mode-seeking ratio is undefined")
-        ratio = output_gap.mean() / latent_distance
+        ratio = output_gap.mean() / latent_gap.mean()
     else:
-        latent_distance = latent_gap.mean(dim=1)
-        if not is_batched(latent_distance) and (latent_distance == 0).any():
-            pair = int((latent_distance == 0).nonzero()[0, 0])
-            raise ValueError(
-                f"z_a equals z_b for pair {pair}: its latent distance is 0 and its ratio is undefined "
-                "(reduction='pair' needs every pair of latents to differ)"
-            )
-        ratio = (output_gap.mean(dim=1) / latent_distance).mean()
+        ratio = (output_gap.mean(dim=1) / latent_gap.mean(dim=1)).mean()
     return 1.0 / (ratio + eps)
 
 

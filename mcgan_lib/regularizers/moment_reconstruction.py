@@ -7,7 +7,8 @@ samples are matched:
 - MR loss (Sec. 4.2, Algorithms 1-4): an MLE loss between the sample mean/variance (Gaussian) or
   sample median/MAD (Laplace) and the real y.
 - proxy MR loss (Sec. 4.3, Algorithms 5-8): a squared error between the sample statistics and the
-  statistics predicted by a frozen predictor P(x), fitted beforehand with the MLE loss (Eq. 4.1/4.2).
+  statistics predicted by a frozen predictor P(x), fitted beforehand with the MLE loss (Eq. 4.1/4.2;
+  :func:`mcgan_lib.experiments.fitting.fit_predictor`).
 
 Eight variants: {gaussian, laplace} x {MR, proxy MR} x {1 moment, 2 moments}.
 
@@ -31,15 +32,16 @@ Choices the paper leaves open (each tested in ``tests/test_moment_reconstruction
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
-
 import torch
 
-from mcgan_lib.data.base import DataSource
 from mcgan_lib.nets.predictor import MomentPredictor
-from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, Regularizer
-from mcgan_lib.regularizers.reconstruction import check_samples_and_target, idle_discriminator_terms
+from mcgan_lib.regularizers.base import (
+    DiscriminatorStep,
+    GeneratorStep,
+    Regularizer,
+    check_samples_and_target,
+    idle_discriminator_terms,
+)
 from mcgan_lib.validation import check_choice, check_float, check_int
 
 DISTRIBUTIONS = ("gaussian", "laplace")
@@ -70,10 +72,10 @@ def sample_spread(samples: torch.Tensor, distribution: str = "gaussian", center:
     return (samples - center).abs().mean(dim=0)
 
 
-def _check_variant(distribution: str, moments: int, samples_per_input: int) -> None:
+def _check_variant(distribution: str, moments: int, samples_per_input: int | None = None) -> None:
     check_choice("distribution", distribution, DISTRIBUTIONS)
     check_choice("moments", moments, MOMENTS)
-    if moments == 2 and samples_per_input < 2:
+    if moments == 2 and samples_per_input is not None and samples_per_input < 2:
         raise ValueError(
             f"K must be >= 2 for moments=2 (the sample variance or MAD needs two samples), got K={samples_per_input}"
         )
@@ -84,7 +86,54 @@ def _spread_gradient_target(samples: torch.Tensor, shift: torch.Tensor) -> torch
     return (samples + shift.unsqueeze(0)).detach()
 
 
+# ---------------------------------------------------------------------------------------- the checks
+def check_mr_inputs(
+    samples: torch.Tensor,
+    target: torch.Tensor,
+    distribution: str = "gaussian",
+    moments: int = 2,
+    eps: float = DEFAULT_EPS,
+) -> None:
+    """Raise ValueError, naming the argument, where :func:`mr_loss` is undefined: samples not
+    (K, *target.shape), unknown options, K < 2 for moments=2, or eps < 0."""
+    K = check_samples_and_target(samples, target)
+    _check_variant(distribution, moments, K)
+    check_float("eps", eps, minimum=0.0)
+
+
+def check_proxy_mr_inputs(
+    samples: torch.Tensor,
+    center: torch.Tensor,
+    spread: torch.Tensor | None = None,
+    distribution: str = "gaussian",
+    moments: int = 2,
+) -> None:
+    """Raise ValueError, naming the argument, where :func:`proxy_mr_loss` is undefined: samples not
+    (K, *center.shape), unknown options, K < 2 for moments=2, or no ``spread`` of that shape for moments=2."""
+    K = check_samples_and_target(samples, center, name="center")
+    _check_variant(distribution, moments, K)
+    if moments == 2:
+        if spread is None:
+            raise ValueError("spread (the predicted variance or MAD) is required for moments=2, got None")
+        check_samples_and_target(samples, spread, name="spread")
+
+
+def check_mle_inputs(
+    target: torch.Tensor, center: torch.Tensor, log_spread: torch.Tensor, distribution: str = "gaussian"
+) -> None:
+    """Raise ValueError, naming the argument, where :func:`mle_loss` is undefined: an unknown
+    distribution, or ``center``/``log_spread`` not tensors of the target's shape."""
+    check_choice("distribution", distribution, DISTRIBUTIONS)
+    for name, value in (("center", center), ("log_spread", log_spread)):
+        if not isinstance(value, torch.Tensor) or value.shape != getattr(target, "shape", None):
+            raise ValueError(
+                f"{name} must be a tensor with the target's shape {tuple(getattr(target, 'shape', ()))}, "
+                f"got {tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__}"
+            )
+
+
 # ---------------------------------------------------------------------------------------- the losses
+# The tensors are not checked in the losses; the check_* functions above do.
 def mr_loss(
     samples: torch.Tensor,
     target: torch.Tensor,
@@ -103,9 +152,7 @@ def mr_loss(
 
     m̃ is the sample median (lower middle value for even K). moments=2 needs K >= 2.
     """
-    K = check_samples_and_target(samples, target)
-    _check_variant(distribution, moments, K)
-    eps = check_float("eps", eps, minimum=0.0)
+    _check_variant(distribution, moments)
     center = sample_center(samples, distribution)
     if distribution == "gaussian":
         squared_error = (target - center).square()
@@ -141,12 +188,7 @@ def proxy_mr_loss(
     The predictor is frozen in training; ``center`` and ``spread`` are used as given (not detached
     in the Gaussian forms; in the Laplace forms the center enters only through the detached t).
     """
-    K = check_samples_and_target(samples, center, name="center")
-    _check_variant(distribution, moments, K)
-    if moments == 2:
-        if spread is None:
-            raise ValueError("spread (the predicted variance or MAD) is required for moments=2, got None")
-        check_samples_and_target(samples, spread, name="spread")
+    _check_variant(distribution, moments)
     sample_center_ = sample_center(samples, distribution)
     if distribution == "gaussian":
         loss = (center - sample_center_).square()
@@ -170,96 +212,16 @@ def mle_loss(
     - laplace: |y - m̂| / exp(s) + s
     """
     check_choice("distribution", distribution, DISTRIBUTIONS)
-    for name, value in (("center", center), ("log_spread", log_spread)):
-        if not isinstance(value, torch.Tensor) or value.shape != getattr(target, "shape", None):
-            raise ValueError(
-                f"{name} must be a tensor with the target's shape {tuple(getattr(target, 'shape', ()))}, "
-                f"got {tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__}"
-            )
     if distribution == "gaussian":
         return ((target - center).square() * torch.exp(-log_spread) / 2 + log_spread / 2).mean()
     return ((target - center).abs() * torch.exp(-log_spread) + log_spread).mean()
 
 
 # ---------------------------------------------------------------------------------------- the predictor
-@dataclass
-class PredictorFit:
-    """The result of :func:`fit_predictor`: the step whose weights were kept and the loss curves."""
-
-    best_step: int
-    best_validation_loss: float
-    steps: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    validation_loss: list[float] = field(default_factory=list)
-
-
-def _predict(predictor: MomentPredictor, condition: torch.Tensor | None, batch_size: int):
-    return predictor(condition, batch_size=batch_size) if condition is None else predictor(condition)
-
-
-def fit_predictor(
-    predictor: MomentPredictor,
-    data: DataSource,
-    distribution: str = "gaussian",
-    steps: int = 2000,
-    batch_size: int = 256,
-    lr: float = 1e-3,
-    validation_size: int = 2000,
-    eval_every: int = 50,
-    seed: int = 0,
-) -> PredictorFit:
-    """Train ``predictor`` with :func:`mle_loss` on ``data``, keep the lowest-validation-loss weights,
-    and freeze it (Appendix B: "train the predictor until it is overfitted, and use the checkpoint
-    with the lowest validation loss"; the generator's training then leaves it fixed).
-
-    Optimiser: AMSGrad with Appendix B's betas (0.5, 0.999) and weight decay 1e-4, but lr 1e-3
-    (instead of 1e-4) so the toy fits in a few hundred steps. The validation set (``validation_size``
-    draws) and the training batches use separate generators seeded from ``seed``.
-    """
-    check_choice("distribution", distribution, DISTRIBUTIONS)
-    steps = check_int("steps", steps, minimum=1)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    check_float("lr", lr, minimum=0.0, strict_minimum=True)
-    validation_size = check_int("validation_size", validation_size, minimum=1)
-    eval_every = check_int("eval_every", eval_every, minimum=1)
-    device = next(predictor.parameters()).device
-    validation = data.sample_batch(validation_size, torch.Generator().manual_seed(seed + 1_000_003)).to(device)
-    rng = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(predictor.parameters(), lr=lr, betas=(0.5, 0.999), weight_decay=1e-4, amsgrad=True)
-
-    def validation_loss() -> float:
-        with torch.no_grad():
-            center, log_spread = _predict(predictor, validation.condition, validation_size)
-            return float(mle_loss(validation.real, center, log_spread, distribution))
-
-    fit = PredictorFit(best_step=0, best_validation_loss=validation_loss())
-    best_state = copy.deepcopy(predictor.state_dict())
-    predictor.train()
-    for step in range(1, steps + 1):
-        batch = data.sample_batch(batch_size, rng).to(device)
-        center, log_spread = _predict(predictor, batch.condition, batch_size)
-        loss = mle_loss(batch.real, center, log_spread, distribution)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if step % eval_every == 0 or step == steps:
-            current = validation_loss()
-            fit.steps.append(step)
-            fit.train_loss.append(loss.item())
-            fit.validation_loss.append(current)
-            if current < fit.best_validation_loss:
-                fit.best_step, fit.best_validation_loss = step, current
-                best_state = copy.deepcopy(predictor.state_dict())
-    predictor.load_state_dict(best_state)
-    predictor.eval()
-    predictor.requires_grad_(False)
-    return fit
-
-
 def predicted_statistics(predictor: MomentPredictor, condition: torch.Tensor | None = None, batch_size: int = 1):
     """The predictor's (center, spread) with the spread as variance or MAD (exp of its log output)."""
     with torch.no_grad():
-        center, log_spread = _predict(predictor, condition, batch_size)
+        center, log_spread = predictor(condition, batch_size=batch_size)
     return center, log_spread.exp()
 
 
@@ -289,8 +251,9 @@ class MomentReconstruction(Regularizer):
 
     The loop draws ``samples_per_input`` = K latents for every input and runs all K·B rows through G
     in one forward pass; the adversarial loss is averaged over the K·B samples (Algorithms 1-8, line
-    "L_GAN = 1/K sum -log D(x, ỹ_i)"). Give a fitted, frozen ``predictor`` (see :func:`fit_predictor`)
-    for the proxy variants; its ``distribution`` must be the one it was fitted with.
+    "L_GAN = 1/K sum -log D(x, ỹ_i)"). Give a fitted, frozen ``predictor`` (see
+    :func:`mcgan_lib.experiments.fitting.fit_predictor`) for the proxy variants; its ``distribution``
+    must be the one it was fitted with.
     """
 
     needs_features = False
@@ -328,7 +291,7 @@ class MomentReconstruction(Regularizer):
             loss = mr_loss(samples, target, self.distribution, self.moments, self.eps)
         else:
             self.predictor.eval()
-            center, log_spread = _predict(self.predictor, step.batch.condition, len(step.batch))
+            center, log_spread = self.predictor(step.batch.condition, batch_size=len(step.batch))
             shape = target.shape
             loss = proxy_mr_loss(
                 samples, center.reshape(shape), log_spread.exp().reshape(shape), self.distribution, self.moments
