@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 JUPYTER_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test test-all bench clean
+.PHONY: setup lab lint format test test-all bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,18 @@ setup: $(STAMP)
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(JUPYTER_ARGS) notebooks/
 
+# ruff (configured in pyproject.toml): a fast check that fails on style or lint errors; `make format` fixes most.
+lint: setup
+	$(BIN)/ruff check mcgan_lib tests benchmarks
+	$(BIN)/ruff format --check mcgan_lib tests benchmarks
+
+format: setup
+	$(BIN)/ruff check --fix mcgan_lib tests benchmarks
+	$(BIN)/ruff format mcgan_lib tests benchmarks
+
 # Quick mode shrinks training in the notebooks; `slow` tests (long multi-seed claims) run in test-all.
 # The sweeps' disk cache goes to a fresh folder, so the tests always train what they check.
-test: setup
+test: lint
 	MCGAN_CACHE_DIR=$$(mktemp -d) MCGAN_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -m "not slow" \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS) tests notebooks

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from mcgan_lib.config import choose
 from mcgan_lib.data.tasks import make_task
+from mcgan_lib.experiments.moment_reconstruction import appendix_b_setup
 from mcgan_lib.experiments.toy import ToySetup
 from mcgan_lib.methods import METHODS, comparison_methods
 from mcgan_lib.regularizers.moment_reconstruction import VARIANTS
@@ -19,13 +20,10 @@ from mcgan_lib.validation import check_choice
 
 
 def mr_slider_setup() -> ToySetup:
-    """Chapter 03: section 3's networks with Appendix B's optimiser (AMSGrad, weight decay 1e-4,
-    clipping 0.5), in short runs (read in the current mode)."""
-    return ToySetup(
-        latent_dim=2, hidden_dim=choose(64, 32), d_hidden_dim=choose(64, 32), lr=choose(1e-3, 3e-3),
-        betas=(0.5, 0.999), batch_size=choose(32, 16), optimizer="amsgrad", weight_decay=1e-4, grad_clip=0.5,
-        steps=1500, quick_steps=100,
-    )
+    """Chapter 03: :func:`~mcgan_lib.experiments.moment_reconstruction.appendix_b_setup` in short runs
+    (read in the current mode)."""
+    setup = appendix_b_setup(steps=1500, batch_size=choose(32, 16), lr=choose(1e-3, 3e-3), hidden_dim=choose(64, 32))
+    return setup.replace(quick_steps=100)
 
 
 def reg_gan_setup() -> ToySetup:
