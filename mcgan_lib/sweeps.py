@@ -294,7 +294,8 @@ def compare(
     every task, as one table.
 
     Adds ``label`` (the method's display name), ``coverage`` (the data's ``coverage_metric``: modes
-    captured, or branches per condition for the conditional toy) and ``coverage_max`` (its best value).
+    captured, or branches per condition for the conditional toy), ``coverage_strict`` (the same by the
+    stricter rule: modes covered) and ``coverage_max`` (their best value).
     A method that needs unconditional data is skipped on a conditional task (``table.attrs["skipped"]``).
     """
     tables, skipped = [], []
@@ -310,7 +311,8 @@ def compare(
                 continue
             table = sweep(task, method, seeds=seeds, **sweep_kwargs)
             tables.append(table.assign(
-                label=METHODS[method].label, coverage=table[data.coverage_metric], coverage_max=data.full_coverage,
+                label=METHODS[method].label, coverage=table[data.coverage_metric],
+                coverage_strict=table[data.strict_coverage_metric], coverage_max=data.full_coverage,
             ))
     if not tables:
         raise ValueError(
@@ -348,6 +350,7 @@ def summarize(table: pd.DataFrame, by: str | Sequence[str] = "method", metrics: 
     return out
 
 
-def summary_table(table: pd.DataFrame, metrics=("coverage", "high_quality_fraction", "reverse_kl"), digits: int = 2) -> pd.DataFrame:
+def summary_table(table: pd.DataFrame, metrics=("coverage", "coverage_strict", "high_quality_fraction", "reverse_kl"),
+                  digits: int = 2) -> pd.DataFrame:
     """:func:`summarize` of a :func:`compare` table per (task, method label), as plain columns."""
     return summarize(table, ["task", "label"], list(metrics), digits).reset_index().rename(columns={"label": "method"})

@@ -41,6 +41,28 @@ def test_hand_made_case_with_thresholds():
     assert mode_coverage(samples, mixture, min_samples=3).modes_captured == 0
 
 
+def test_modes_covered_needs_a_quarter_of_the_expected_share_as_hq_samples():
+    """Two equal modes and N = 40 samples: a mode is covered with >= 0.25 * 0.5 * 40 = 5 HQ samples."""
+    mixture = GaussianMixture([[0.0, 0.0], [10.0, 0.0]], std=1.0)
+    on_0, on_1, far = [[0.0, 0.0]], [[10.0, 0.0]], [[5.0, 0.0]]
+    samples = torch.tensor(on_0 * 5 + on_1 * 4 + far * 31)
+    coverage = mode_coverage(samples, mixture)
+    assert coverage.samples_per_mode == [5, 4]
+    assert coverage.modes_captured == 2 and coverage.modes_covered == 1
+    weighted = GaussianMixture([[0.0, 0.0], [10.0, 0.0]], std=1.0, weights=[0.9, 0.1])  # mode 1 needs 1 HQ sample
+    assert mode_coverage(samples, weighted).modes_covered == 1  # mode 0 now needs 9
+    assert mode_coverage(torch.tensor(on_0 * 9 + on_1 + far * 30), weighted).modes_covered == 2
+
+
+def test_uniform_noise_is_captured_but_not_covered():
+    """The published rule credits noise with most ring modes; the strict rule with none."""
+    noise = (torch.rand(2500, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1) * 2.5
+    coverage = mode_coverage(noise, ring())
+    assert coverage.modes_captured >= 3 and coverage.modes_covered == 0
+    real = ring().sample(2500, torch.Generator().manual_seed(1))
+    assert mode_coverage(real, ring()).modes_covered == 8
+
+
 def test_reverse_kl_uses_the_mixture_weights():
     mixture = GaussianMixture([[0.0, 0.0], [10.0, 0.0]], std=1.0, weights=[0.2, 0.8])
     samples = torch.tensor([[0.0, 0.0]] * 2 + [[10.0, 0.0]] * 8)
@@ -93,5 +115,6 @@ def test_conditional_branch_coverage_separates_collapse_from_coverage():
     good = conditional_branch_coverage(Oracle(False), data)
     bad = conditional_branch_coverage(Oracle(True), data)
     assert good["branches_per_condition"] == 2.0 and good["high_quality_fraction"] == 1.0
+    assert good["branches_covered_per_condition"] == 2.0 and bad["branches_covered_per_condition"] == 1.0
     assert good["reverse_kl"] < 0.01
     assert bad["branches_per_condition"] == 1.0 and bad["reverse_kl"] == pytest.approx(math.log(2))

@@ -36,13 +36,15 @@ class DataSource(ABC):
 
     A source that knows how its samples are judged says so, so no caller branches on its type:
     :meth:`evaluate` scores a generator, ``coverage_metric`` names the column of that score that counts
-    the modes covered, :attr:`full_coverage` is its best value, and :meth:`display_conditions` gives the
-    conditions under which samples are shown and stored.
+    the modes captured by the published rule and ``strict_coverage_metric`` the one that counts them by
+    the stricter rule, :attr:`full_coverage` is their best value, and :meth:`display_conditions` gives
+    the conditions under which samples are shown and stored.
     """
 
     data_shape: tuple[int, ...]
     condition_dim: int = 0
     coverage_metric: str | None = None
+    strict_coverage_metric: str | None = None
 
     @abstractmethod
     def sample_batch(self, n: int, generator: torch.Generator | None = None) -> Batch:

@@ -28,6 +28,7 @@ class BranchingConditional(DataSource):
 
     condition_dim = 1
     coverage_metric = "branches_per_condition"
+    strict_coverage_metric = "branches_covered_per_condition"
 
     def __init__(self, n_branches: int = 2, spacing: float = 2.0, amplitude: float = 0.5, std: float = 0.05):
         self.n_branches = check_int("n_branches", n_branches, minimum=1)

@@ -25,6 +25,7 @@ class GaussianMixture(DataSource):
     """
 
     coverage_metric = "modes_captured"
+    strict_coverage_metric = "modes_covered"
 
     def __init__(self, centers, std: float = 0.02, weights=None, name: str = "mixture"):
         centers = torch.as_tensor(centers, dtype=torch.float32)
