@@ -67,21 +67,36 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--progress", action="store_true", help="show a progress bar")
     prebuild = commands.add_parser("prebuild", help="train every sweep the chapters read, so their sliders answer at once")
     prebuild.add_argument("--chapter", action="append", default=None, help="only this chapter (repeatable)")
+    prebuild.add_argument("--full", action="store_true",
+                          help="train the full-mode sweeps and write them into the stored results (with provenance)")
     return parser
 
 
 def prebuild_command(args: argparse.Namespace) -> int:
+    import os
     import time
 
+    from mcgan_lib.config import QUICK_ENV_VAR
     from mcgan_lib.experiments.chapter_sweeps import CHAPTERS, build_all
+    from mcgan_lib.sweeps import stored_results_dir
 
     chapters = args.chapter or list(CHAPTERS)
     for chapter in chapters:
         if chapter not in CHAPTERS:
             raise SystemExit(f"error: --chapter must be one of {sorted(CHAPTERS)}, got {chapter!r}")
+    quick = os.environ.get(QUICK_ENV_VAR)
+    if args.full:
+        os.environ[QUICK_ENV_VAR] = "0"
     start = time.perf_counter()
-    counts = build_all(chapters, progress=True)
-    print(f"{len(counts)} sweeps, {sum(counts.values())} trained generators, ready in {time.perf_counter() - start:.0f} s")
+    try:
+        counts = build_all(chapters, progress=True, store=args.full)
+    finally:
+        if quick is None:
+            os.environ.pop(QUICK_ENV_VAR, None)
+        else:
+            os.environ[QUICK_ENV_VAR] = quick
+    where = f"; stored in {stored_results_dir()}" if args.full else ""
+    print(f"{len(counts)} sweeps, {sum(counts.values())} trained generators, ready in {time.perf_counter() - start:.0f} s{where}")
     return 0
 
 

@@ -23,13 +23,17 @@ the data's ``name`` when a DataSource is passed. :func:`summarize` turns any suc
 - **Seeding**: seed s trains with ``TrainConfig(seed=s)``, networks from
   :meth:`~mcgan_lib.experiments.toy.ToySetup.networks` (G from s, D from s + 10,000) and a method's
   extra networks from s + :data:`mcgan_lib.methods.EXTRA_NETWORK_SEED_OFFSETS`.
-- **Cache**: the table is stored under ``cache_dir`` (default ``$MCGAN_CACHE_DIR/sweeps``, else
-  ``~/.cache/mcgan/sweeps``) in a file named by a hash of the whole configuration (task spec, method
-  and its settings, grid, seeds, setup, steps, evaluation) and of the library (its version and a hash
-  of the source files that can change a result: everything but the figures, widgets, CLI and
-  reference tables), so a notebook re-run or a slider move reads it back, and any change of a setting
-  or of the training code trains again. Writes are atomic. ``table.attrs["cache"]`` says ``"hit"`` or
-  ``"miss"``.
+- **Stored results**: a full-size result shipped with the library (``mcgan_lib/stored_results``,
+  written by ``python -m mcgan_lib prebuild --full`` with its provenance) is read when its
+  configuration is exactly the one asked for.
+- **Cache**: otherwise the table is stored under ``cache_dir`` (default ``$MCGAN_CACHE_DIR/sweeps``,
+  else ``~/.cache/mcgan/sweeps``) in data-only files (:mod:`mcgan_lib.tables`: CSV, ``.npz`` and a JSON
+  manifest; kept generators as tensors loaded with ``weights_only``) named by a hash of the whole
+  configuration (task spec, method and its settings, grid, seeds, setup, steps, evaluation) and of the
+  library (its version and a hash of the source files that can change a result: everything but the
+  figures, widgets, CLI and reference tables), so a notebook re-run or a slider move reads it back, and
+  any change of a setting or of the training code trains again. A damaged or foreign entry is
+  recomputed. ``table.attrs["source"]`` says ``"stored"``, ``"cache"`` or ``"trained"``.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import hashlib
 import itertools
 import json
 import os
-import pickle
+import warnings
 import time
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -56,6 +60,7 @@ from mcgan_lib.ensemble import PER_MEMBER_SETTINGS, EnsembleTrainer, Member, reg
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToySetup
 from mcgan_lib.methods import METHODS, build_method, comparison_methods, get_method, method_settings
 from mcgan_lib.nets.base import generate
+from mcgan_lib.tables import canonical, read_table, write_table
 from mcgan_lib.training import Trainer, TrainingDivergedError
 from mcgan_lib.validation import check_choice, check_int
 
@@ -86,29 +91,58 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MCGAN_CACHE_DIR") or Path.home() / ".cache" / "mcgan") / "sweeps"
 
 
-def _jsonable(value):
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    return value
-
-
 def cache_key(description: dict) -> str:
-    text = json.dumps(_jsonable(description), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    return hashlib.sha256(json.dumps(canonical(description), sort_keys=True).encode()).hexdigest()[:24]
 
 
-def _write_atomic(table: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        handle.flush()
-        os.fsync(handle.fileno())
+def stored_results_dir() -> Path:
+    """``$MCGAN_RESULTS_DIR``, else the stored full-size results shipped with the library
+    (``mcgan_lib/stored_results``, written by ``python -m mcgan_lib prebuild --full``)."""
+    return Path(os.environ.get("MCGAN_RESULTS_DIR") or Path(mcgan_lib.__file__).parent / "stored_results")
+
+
+def stored_description(description: dict) -> dict:
+    """The part of a sweep's description that a stored result must match: the whole configuration,
+    but not the library's fingerprint (a stored result keeps its commit and fingerprint as provenance)."""
+    return {k: v for k, v in description.items() if k != "library"}
+
+
+def stored_stem(method: str, description: dict) -> Path:
+    """Where ``prebuild --full`` stores the result of the sweep with this ``description``."""
+    return stored_results_dir() / f"{method}-{cache_key(stored_description(description))}"
+
+
+def writable_folder(folder: Path) -> str | None:
+    """None when files can be created in ``folder`` (made if missing), else the reason."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        return f"{folder} is not writable ({error.strerror or error})"
+    return None
+
+
+def _save_generators(table: pd.DataFrame, path: Path) -> None:
+    states = [{k: v.detach().cpu() for k, v in g.state_dict().items()} for g in table.generator]
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(states, tmp)
     os.replace(tmp, path)
+
+
+def _load_generators(path: Path, data, setup: ToySetup, seeds: list[int]) -> list | None:
+    """The kept generators, rebuilt with ``setup`` and loaded as tensors only (``weights_only``)."""
+    try:
+        states = torch.load(path, map_location="cpu", weights_only=True)
+        generators = []
+        for state, seed in zip(states, seeds, strict=True):
+            generator = setup.networks(data, seed)[0]
+            generator.load_state_dict(state)
+            generators.append(generator.eval())
+        return generators
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError, EOFError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------- sweep
@@ -141,7 +175,7 @@ def _member(data, method: str, setup: ToySetup, steps: int, options: dict, setti
 def _group_key(member: Member) -> str:
     config = {k: v for k, v in member.config.to_dict().items() if k not in PER_MEMBER_SETTINGS}
     structure = regularizer_structure(member.regularizer) if member.regularizer is not None else {}
-    return json.dumps(_jsonable({"config": config, "regularizer": structure}), sort_keys=True, default=str)
+    return json.dumps(canonical({"config": config, "regularizer": structure}), sort_keys=True)
 
 
 def stored_samples(generator, data: DataSource, n: int) -> np.ndarray:
@@ -154,7 +188,25 @@ def stored_samples(generator, data: DataSource, n: int) -> np.ndarray:
     return out.numpy()
 
 
-def sweep(
+@dataclasses.dataclass
+class SweepPlan:
+    """A validated sweep: its data, members' settings, and the ``description`` that names its results."""
+
+    data: DataSource
+    method: str
+    seeds: list[int]
+    setup: ToySetup
+    steps: int
+    options: dict
+    settings: list[dict]
+    description: dict
+
+    @property
+    def stored_stem(self) -> Path:
+        return stored_stem(self.method, self.description)
+
+
+def plan_sweep(
     task: str | DataSource,
     method: str = "gan",
     grid: Mapping | None = None,
@@ -165,23 +217,9 @@ def sweep(
     n_eval_samples: int = 2500,
     keep_samples: int = 500,
     keep_generators: bool = False,
-    cache: bool = True,
-    cache_dir: str | Path | None = None,
-    max_members: int = 64,
-    engine: str = "auto",
-    progress: bool = False,
-) -> pd.DataFrame:
-    """Train ``method`` on ``task`` for every grid setting × seed and return the tidy table.
-
-    ``setup`` (default chapter 01's ``PLAIN_GAN_SETUP``) gives networks and optimiser; ``steps`` None
-    uses its full- or quick-mode count. ``method_options`` fixes method settings outside the grid.
-    ``engine``: ``"ensemble"`` batches members (:class:`~mcgan_lib.ensemble.EnsembleTrainer`),
-    ``"sequential"`` trains one :class:`~mcgan_lib.training.Trainer` per member (the same numbers up to
-    float rounding, slower; for debugging), ``"auto"`` batches what can be batched. See the module
-    docstring for the columns and the cache.
-    """
+) -> SweepPlan:
+    """Check :func:`sweep`'s arguments (clear errors naming each) and describe the sweep, without training."""
     check_choice("method", method, METHODS)
-    check_choice("engine", engine, ENGINES)
     data = make_task(task)
     if data.condition_dim and not get_method(method).conditional:
         raise ValueError(f"method {method!r} needs unconditional data; task {task!r} is conditional")
@@ -198,26 +236,83 @@ def sweep(
     settings_in_force = method_settings(method, options, argument="method_options")
     n_eval_samples = check_int("n_eval_samples", n_eval_samples, minimum=1)
     keep_samples = check_int("keep_samples", keep_samples, minimum=0)
-    max_members = check_int("max_members", max_members, minimum=1)
     settings = _grid_settings(grid, method)
     task_name = task if isinstance(task, str) else getattr(data, "name", type(data).__name__)
-    description = {
+    description = canonical({
         "task_name": task_name, "task": data.spec(), "task_class": type(data).__name__, "method": method,
         "settings": settings_in_force, "grid": dict(grid or {}), "seeds": seeds,
         "setup": dataclasses.asdict(setup), "steps": steps, "n_eval_samples": n_eval_samples,
         "keep_samples": keep_samples, "keep_generators": bool(keep_generators), "library": library_fingerprint(),
-    }
-    path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"{method}-{cache_key(description)}.pkl"
-    if cache and path.exists():
-        try:
-            with open(path, "rb") as handle:
-                table = pickle.load(handle)
-            table.attrs.update(cache="hit", cache_path=str(path))
+    })
+    return SweepPlan(data, method, seeds, setup, steps, options, settings, description)
+
+
+def sweep(
+    task: str | DataSource,
+    method: str = "gan",
+    grid: Mapping | None = None,
+    seeds: Iterable[int] = (0,),
+    setup: ToySetup | None = None,
+    steps: int | None = None,
+    method_options: Mapping | None = None,
+    n_eval_samples: int = 2500,
+    keep_samples: int = 500,
+    keep_generators: bool = False,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    stored: bool = True,
+    max_members: int = 64,
+    engine: str = "auto",
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Train ``method`` on ``task`` for every grid setting × seed and return the tidy table.
+
+    ``setup`` (default chapter 01's ``PLAIN_GAN_SETUP``) gives networks and optimiser; ``steps`` None
+    uses its full- or quick-mode count. ``method_options`` fixes method settings outside the grid.
+    ``engine``: ``"ensemble"`` batches members (:class:`~mcgan_lib.ensemble.EnsembleTrainer`),
+    ``"sequential"`` trains one :class:`~mcgan_lib.training.Trainer` per member (the same numbers up to
+    float rounding, slower; for debugging), ``"auto"`` batches what can be batched. See the module
+    docstring for the columns and the cache.
+
+    Where the table comes from is in ``table.attrs["source"]``: ``"stored"`` (a full-size result shipped
+    with the library for exactly this configuration; ``stored=False`` skips them; never used with
+    ``keep_generators``, as no weights are stored), ``"cache"`` or ``"trained"``; ``attrs["provenance"]``
+    says how a stored result was made, ``attrs["description"]`` what was asked for. A cache folder that
+    cannot be written is reported with a warning before training, and the table is still returned.
+    """
+    check_choice("engine", engine, ENGINES)
+    max_members = check_int("max_members", max_members, minimum=1)
+    plan = plan_sweep(task, method, grid, seeds, setup, steps, method_options, n_eval_samples, keep_samples,
+                      keep_generators)
+    table = _lookup_or_train(plan, bool(keep_generators), cache, cache_dir, stored, max_members, engine, progress)
+    table.attrs["description"] = plan.description
+    return table
+
+
+def _lookup_or_train(plan: SweepPlan, keep_generators, cache, cache_dir, stored, max_members, engine, progress):
+    data, method, setup, description = plan.data, plan.method, plan.setup, plan.description
+    n_eval_samples, keep_samples = description["n_eval_samples"], description["keep_samples"]
+    if stored and not keep_generators:
+        table = read_table(plan.stored_stem, stored_description(description))
+        if table is not None:
+            table.attrs.update(source="stored", cache="stored", cache_path=None)
             return table
-        except (pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            pass  # a damaged cache file is recomputed and replaced
-    jobs = [(setting, seed) for setting in settings for seed in seeds]
-    members = [_member(data, method, setup, steps, options, setting, seed) for setting, seed in jobs]
+    stem = Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"{method}-{cache_key(description)}"
+    jobs = [(setting, seed) for setting in plan.settings for seed in plan.seeds]
+    if cache:
+        table = read_table(stem, description)
+        generators = _load_generators(Path(f"{stem}.generators.pt"), data, setup, [s for _, s in jobs]) if (
+            table is not None and keep_generators) else None
+        if table is not None and (generators is not None or not keep_generators):
+            if keep_generators:
+                table["generator"] = generators
+            table.attrs.update(source="cache", cache="hit", cache_path=str(stem))
+            return table
+        problem = writable_folder(stem.parent)
+        if problem:
+            warnings.warn(f"sweep cache: {problem}; training without caching the result", stacklevel=3)
+            cache = False
+    members = [_member(data, method, setup, plan.steps, plan.options, setting, seed) for setting, seed in jobs]
     rows = [None] * len(jobs)
     for chunk, trained in _train(data, members, engine, max_members, progress):
         for index, (generator, diverged, seconds) in zip(chunk, trained):
@@ -233,11 +328,17 @@ def sweep(
                 row["generator"] = generator.eval()
             rows[index] = row
     table = pd.DataFrame(rows)
-    table.insert(0, "task", task_name)
+    table.insert(0, "task", description["task_name"])
     table.insert(1, "method", method)
-    table.attrs.update(cache="miss", cache_path=str(path) if cache else None)
+    table.attrs.update(source="trained", cache="miss", cache_path=str(stem) if cache else None)
     if cache:
-        _write_atomic(table, path)
+        try:
+            write_table(table.drop(columns="generator", errors="ignore"), stem, description)
+            if keep_generators:
+                _save_generators(table, Path(f"{stem}.generators.pt"))
+        except OSError as error:
+            warnings.warn(f"sweep cache: could not write {stem} ({error}); the table is returned uncached", stacklevel=3)
+            table.attrs.update(cache_path=None)
     return table
 
 

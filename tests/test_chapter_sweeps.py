@@ -65,3 +65,57 @@ def test_lookup_errors_and_describe():
     assert text.startswith("sweep('ring', 'ms', grid={'weight': [0.3, 1.0, 3.0]}")
     with pytest.raises(SystemExit, match="--chapter must be one of"):
         main(["prebuild", "--chapter", "99_nope"])
+
+
+def full_mode_entries(monkeypatch) -> dict:
+    """Every full-mode chapter sweep, by the stored description its result must carry."""
+    monkeypatch.setenv("MCGAN_QUICK", "0")
+    entries = {}
+    for chapter in registry.CHAPTERS:
+        for name, arguments in registry.chapter_sweeps(chapter).items():
+            plan = sweeps.plan_sweep(**arguments)
+            entries[plan.stored_stem.name] = (f"{chapter}/{name}", sweeps.stored_description(plan.description))
+    return entries
+
+
+def test_every_stored_result_matches_its_registry_entry(monkeypatch):
+    """A stored result whose configuration is no longer a chapter's full-mode sweep (or whose files were
+    altered) fails here: run ``python -m mcgan_lib prebuild --full`` again."""
+    from mcgan_lib.tables import read_manifest, read_table
+
+    entries = full_mode_entries(monkeypatch)
+    stored = sorted(sweeps.stored_results_dir().glob("*.json"))
+    for manifest in stored:
+        stem = manifest.with_suffix("")
+        assert stem.name in entries, f"{manifest.name} matches no chapter sweep in full mode (stale: re-run prebuild --full)"
+        name, description = entries[stem.name]
+        document = read_manifest(stem)
+        assert document["provenance"]["chapter"] + "/" + document["provenance"]["sweep"] == name
+        assert read_table(stem, description) is not None, f"{manifest.name}: its data files do not match the manifest"
+    total = sum(p.stat().st_size for p in sweeps.stored_results_dir().glob("*") if p.is_file())
+    assert total < 20e6, f"stored results take {total / 1e6:.1f} MB; keep them to a few MB"
+
+
+def test_prebuild_full_writes_stored_results_with_provenance(monkeypatch, tmp_path):
+    monkeypatch.setenv("MCGAN_RESULTS_DIR", str(tmp_path / "stored"))
+    monkeypatch.setenv("MCGAN_CACHE_DIR", str(tmp_path / "cache"))
+    calls = []
+
+    def small(chapter):
+        arguments = dict(task="ring", method="ms", grid={"weight": [0.5, 1.0]}, seeds=[0], steps=3,
+                         setup=sweeps.PLAIN_GAN_SETUP.replace(hidden_dim=8, d_hidden_dim=8, batch_size=16))
+        calls.append(chapter)
+        return {"tiny": arguments}
+
+    monkeypatch.setattr(registry, "chapter_sweeps", small)
+    monkeypatch.setitem(registry.CHAPTERS, "99_tiny", None)
+    monkeypatch.setenv("MCGAN_QUICK", "1")
+    assert main(["prebuild", "--chapter", "99_tiny", "--full"]) == 0
+    assert __import__("os").environ["MCGAN_QUICK"] == "1"  # restored after the full-mode build
+    (manifest,) = (tmp_path / "stored").glob("*.json")
+    document = __import__("json").loads(manifest.read_text())
+    provenance = document["provenance"]
+    assert provenance["chapter"] == "99_tiny" and provenance["sweep"] == "tiny" and provenance["members"] == 2
+    assert provenance["commit"] and provenance["library"].startswith("0.") and provenance["source"] == "trained"
+    again = sweeps.sweep(**small("99_tiny")["tiny"])
+    assert again.attrs["source"] == "stored" and len(again) == 2

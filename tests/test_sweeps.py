@@ -1,5 +1,7 @@
 """sweep(): tidy table, member i equals the single run, cache hit / miss / invalidation, clear errors."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -45,22 +47,83 @@ def test_cache_hit_miss_and_invalidation(tmp_path, monkeypatch):
     again = small_sweep(tmp_path)
     assert again.attrs["cache"] == "hit"
     pd.testing.assert_frame_equal(first.drop(columns="samples"), again.drop(columns="samples"))
+    assert all(np.array_equal(a, b) for a, b in zip(first.samples, again.samples))
     assert small_sweep(tmp_path, steps=STEPS + 1).attrs["cache"] == "miss"  # a changed setting
     assert small_sweep(tmp_path, grid={"weight": [1.0]}).attrs["cache"] == "miss"  # a changed grid
     assert small_sweep(tmp_path, seeds=[0, 2]).attrs["cache"] == "miss"  # changed seeds
     monkeypatch.setattr(sweeps, "library_fingerprint", lambda: "0.1.0+changed-code")
     assert small_sweep(tmp_path).attrs["cache"] == "miss"  # the library changed
-    assert len(list(tmp_path.glob("*.pkl"))) == 5
+    assert len(list(tmp_path.glob("*.json"))) == 5
+    assert not list(tmp_path.glob("*.pkl"))  # data-only files: CSV, npz and a JSON manifest
 
 
-def test_cache_off_and_damaged_file(tmp_path):
+@pytest.mark.parametrize("damage", ["csv", "npz", "json", "delete npz"])
+def test_cache_off_and_damaged_files_are_recomputed(tmp_path, damage):
     table = small_sweep(tmp_path, cache=False)
-    assert table.attrs["cache"] == "miss" and not list(tmp_path.glob("*.pkl"))
-    small_sweep(tmp_path)
-    (path,) = tmp_path.glob("*.pkl")
-    path.write_bytes(b"not a pickle")
-    assert small_sweep(tmp_path).attrs["cache"] == "miss"  # recomputed and replaced
+    assert table.attrs["cache"] == "miss" and not list(tmp_path.iterdir())
+    first = small_sweep(tmp_path)
+    (manifest,) = tmp_path.glob("*.json")
+    target = manifest.with_suffix("." + damage.split()[-1])
+    if damage.startswith("delete"):
+        target.unlink()
+    else:
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0xFF  # one flipped byte inside the file
+        target.write_bytes(bytes(data))
+    again = small_sweep(tmp_path)
+    assert again.attrs["cache"] == "miss"  # recomputed and replaced
     assert small_sweep(tmp_path).attrs["cache"] == "hit"
+    assert again.modes_captured.tolist() == first.modes_captured.tolist()
+
+
+def test_a_foreign_or_planted_entry_is_never_taken_as_a_hit(tmp_path):
+    """A manifest copied from another configuration, or a pickle planted under the entry's name, is not
+    read as this sweep's table (and nothing in the folder is unpickled)."""
+    import json
+    import pickle
+
+    small_sweep(tmp_path, grid={"weight": [2.0]})
+    (other,) = tmp_path.glob("*.json")
+    first = small_sweep(tmp_path)
+    stem = first.attrs["cache_path"]
+    for suffix in (".json", ".csv", ".npz"):
+        (tmp_path / f"{other.stem}{suffix}").replace(f"{stem}{suffix}")  # another table under this name
+    assert small_sweep(tmp_path).attrs["cache"] == "miss"
+
+    class Planted:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('unpickled')",))
+
+    with open(f"{stem}.npz", "wb") as handle:
+        pickle.dump(Planted(), handle)
+    document = json.loads(open(f"{stem}.json").read())
+    assert small_sweep(tmp_path).attrs["cache"] == "miss" and document["format"] == 1
+
+
+def test_an_unwritable_cache_warns_and_still_returns_the_table(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    with pytest.warns(UserWarning, match="not writable"):
+        table = small_sweep(blocked / "cache")
+    assert len(table) == 2 and table.attrs["cache_path"] is None
+
+
+def test_stored_results_are_read_for_their_exact_configuration(tmp_path, monkeypatch):
+    from mcgan_lib.tables import write_table
+
+    monkeypatch.setenv("MCGAN_RESULTS_DIR", str(tmp_path / "stored"))
+    trained = small_sweep(tmp_path / "cache")
+    description = trained.attrs["description"]
+    stem = sweeps.stored_stem("ms", description)
+    write_table(trained.assign(modes_captured=7.0), stem, sweeps.stored_description(description),
+                provenance={"commit": "abc"})
+    stored = small_sweep(tmp_path / "cache")
+    assert stored.attrs["source"] == "stored" and stored.attrs["provenance"] == {"commit": "abc"}
+    assert (stored.modes_captured == 7.0).all()
+    assert small_sweep(tmp_path / "cache", stored=False).attrs["source"] == "cache"
+    assert small_sweep(tmp_path / "cache", steps=STEPS + 1).attrs["source"] == "trained"  # another configuration
+    monkeypatch.setattr(sweeps, "library_fingerprint", lambda: "0.1.0+changed-code")
+    assert small_sweep(tmp_path / "cache").attrs["source"] == "stored"  # provenance, not part of the match
 
 
 def test_shape_changing_settings_train_as_separate_ensembles(tmp_path):

@@ -3,11 +3,22 @@
 Each chapter names its sweeps here; an entry is the keyword arguments of
 :func:`mcgan_lib.sweeps.sweep` for the current mode (full, or quick with ``MCGAN_QUICK=1``). The
 chapters run them with ``sweep(**chapter_sweep(chapter, name))``, ``make bench`` times building all of
-them from an empty cache, and ``python -m mcgan_lib prebuild`` fills the cache before a class so that
-every slider answers at once.
+them from an empty cache, ``python -m mcgan_lib prebuild`` fills the cache before a class so that
+every slider answers at once, and ``python -m mcgan_lib prebuild --full`` trains the full-mode sweeps
+and writes them, with their provenance, into the stored results that the committed chapters show.
 """
 
 from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
 
 from mcgan_lib.config import choose
 from mcgan_lib.data.tasks import make_task
@@ -15,7 +26,8 @@ from mcgan_lib.experiments.moment_reconstruction import appendix_b_setup
 from mcgan_lib.experiments.toy import ToySetup
 from mcgan_lib.methods import METHODS, comparison_methods
 from mcgan_lib.regularizers.moment_reconstruction import VARIANTS
-from mcgan_lib.sweeps import COMPARISON_TASKS, sweep
+from mcgan_lib.sweeps import COMPARISON_TASKS, library_fingerprint, stored_description, stored_stem, sweep
+from mcgan_lib.tables import write_table
 from mcgan_lib.validation import check_choice
 
 
@@ -134,11 +146,43 @@ def describe(arguments: dict) -> str:
     return f"sweep({arguments['task']!r}, {arguments['method']!r}{rest}{setup})"
 
 
-def build_all(chapters=None, progress: bool = False) -> dict[str, int]:
-    """Run (or read from the cache) every sweep of ``chapters`` (default: all); returns members per sweep."""
+def provenance(chapter: str, name: str, table, wall_seconds: float) -> dict:
+    """How a stored result was made: the chapter and sweep, the commit (``+dirty`` when the working tree
+    differed from it), the command, the library fingerprint, the machine and the training time."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        commit += "+dirty" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown (not a git checkout)"
+    return {
+        "chapter": chapter, "sweep": name, "commit": commit, "command": " ".join(sys.argv) or "python",
+        "library": library_fingerprint(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {platform.system()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+                   f"{torch.get_num_threads()} threads",
+        "members": len(table), "member_train_seconds": float(table.train_seconds.sum()),
+        "wall_seconds": round(wall_seconds, 1), "source": table.attrs.get("source"),
+    }
+
+
+def build_all(chapters=None, progress: bool = False, store: bool = False) -> dict[str, int]:
+    """Run (or read from the stored results or the cache) every sweep of ``chapters`` (default: all);
+    returns members per sweep.
+
+    ``store=True`` (``prebuild --full``) trains what the cache does not hold and writes every table into
+    the stored results (:func:`mcgan_lib.sweeps.stored_results_dir`) with its :func:`provenance`.
+    """
     counts = {}
     for chapter in chapters or CHAPTERS:
         for name, arguments in chapter_sweeps(chapter).items():
-            table = sweep(**arguments, progress=progress)
+            began = time.perf_counter()
+            table = sweep(**arguments, stored=not store, progress=progress)
             counts[f"{chapter}/{name}"] = len(table)
+            if store:
+                description = table.attrs["description"]
+                write_table(table.drop(columns="generator", errors="ignore"), stored_stem(arguments["method"], description), stored_description(description),
+                            provenance(chapter, name, table, time.perf_counter() - began))
     return counts
