@@ -218,3 +218,20 @@ def test_real_stacked_digits_cover_every_mode_and_a_collapsed_set_does_not():
     collapsed = stacked_digits_modes(zeros_and_ones.sample_batch(4000, torch.Generator().manual_seed(1)).real)
     assert collapsed.modes_captured <= 12  # 2**3 = 8 true modes, a few misreadings allowed
     assert collapsed.kl_to_uniform == pytest.approx(expected_kl_for_equal_modes(8), abs=0.1)
+
+
+def test_lpips_input_keeps_cifar_size_and_upsamples_only_smaller_images():
+    from mcgan_lib.metrics.lpips_diversity import prepare
+
+    assert prepare(torch.zeros(2, 3, 32, 32)).shape == (2, 3, 32, 32)  # not rescaled
+    assert prepare(torch.zeros(2, 1, 8, 8)).shape == (2, 3, 32, 32)
+
+
+def test_lpips_alexnet_is_defined_from_31_pixels():
+    """The size rule above, checked on LPIPS's own AlexNet trunk: 31 px leaves one pixel, 30 px fails."""
+    import lpips
+
+    trunk = lpips.pretrained_networks.alexnet(requires_grad=False, pretrained=False)
+    assert all(h.shape[-1] >= 1 for h in trunk(torch.zeros(1, 3, 31, 31)))
+    with pytest.raises(RuntimeError):
+        trunk(torch.zeros(1, 3, 30, 30))

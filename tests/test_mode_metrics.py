@@ -53,6 +53,27 @@ def test_mode_score_mixed_case_by_hand():
     assert mode_score(MIXED_PROBS, torch.tensor([0.5, 0.5])) == pytest.approx(math.sqrt(1.5), rel=1e-12)
 
 
+def test_the_swapped_reading_of_eq_6_is_the_inception_score():
+    """Why the printed order is kept: with KL(p(y) || p*(y)) second, p* cancels and the score equals the
+    Inception score for any probabilities and any training labels."""
+    probs = torch.softmax(torch.randn(50, K, generator=torch.Generator().manual_seed(0)) * 3, dim=1).double()
+    target = torch.tensor([0.4, 0.3, 0.2, 0.1], dtype=torch.float64)
+    marginal = probs.mean(0)
+    kl = lambda p, q: (p * (p / q).log()).sum(-1)  # noqa: E731
+    swapped = math.exp((kl(probs, target.expand_as(probs)).mean() - kl(marginal, target)).item())
+    assert swapped == pytest.approx(inception_score(probs), rel=1e-10)
+    assert mode_score(probs, target) != pytest.approx(inception_score(probs), rel=1e-3)  # the printed order uses p*
+
+
+def test_mode_score_is_finite_with_softmax_outputs_and_ranks_a_rare_class():
+    """A softmax never gives exactly 0, so a nearly missing class lowers the score by a finite amount."""
+    confident = torch.softmax(torch.eye(K).repeat(5, 1) * 8.0, dim=1)
+    nearly_missing = torch.softmax(torch.eye(K)[[0, 1, 2] * 5 + [3]] * 8.0, dim=1)  # class 3 once in 16
+    uniform = torch.full((K,), 1.0 / K)
+    full, rare = mode_score(confident, uniform), mode_score(nearly_missing, uniform)
+    assert 0 < rare < full < K and math.isfinite(rare)
+
+
 def test_mode_score_penalises_a_marginal_that_differs_from_the_training_labels():
     # the same confident samples score lower against a training distribution they do not match
     balanced = mode_score(SPREAD_ONE_HOT, torch.full((K,), 1.0 / K))

@@ -1,8 +1,14 @@
 """2D Gaussian mixtures: the eight-Gaussian ring, the 5x5 grid, and any mixture a user defines.
 
-The mixtures follow the standard mode-collapse benchmarks (see ``shared/reference-results.md``):
-the ring of Metz et al. (Unrolled GAN: radius 2, std 0.02) and the grid of VEEGAN/PacGAN (means
-{-4,-2,0,2,4}^2, std 0.05). Components are isotropic with one common ``std``.
+The mixtures follow the standard mode-collapse benchmarks:
+
+- the ring: 8 modes at angles 2πk/8 on a circle of radius 2 with std 0.02. These values are the ones
+  commonly attributed to Metz et al.'s Unrolled GAN (Appendix A), which we could not verify; their
+  demo notebook uses radius 1 and std 0.01, VEEGAN radius 1 and PacGAN radius 1 with std 0.01. Mode
+  coverage is scored in units of the std, so the radius/std ratio (100 here) is what matters;
+- the grid of VEEGAN/PacGAN: means {-4,-2,0,2,4}², std 0.05.
+
+Components are isotropic with one common ``std``.
 """
 
 from __future__ import annotations

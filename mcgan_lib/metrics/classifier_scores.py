@@ -9,10 +9,15 @@ for the label distribution of the training data.
   confident predictions spread evenly over K classes.
 - MODE score (Che et al. Eq. 6, as printed): ``exp(E_x KL(p(y|x) || p*(y)) - KL(p*(y) || p(y)))``.
   The first KL compares each sample with the *training* label distribution (rewards confident
-  samples); the second penalises a generated marginal that misses classes of the training data:
-  KL(p* || p) is infinite when a class with p*(y) > 0 has p(y) = 0, and the score is then 0.
-  (Later surveys, e.g. Xu et al. 2018, quote a variant with the generated marginal in the first KL
-  and KL(p || p*) second; we follow the paper's printed Eq. 6.)
+  samples); the second penalises a generated marginal that misses classes of the training data.
+
+  Choice, and why: later surveys (e.g. Xu et al. 2018) quote the second term as KL(p(y) || p*(y)).
+  In that reading the training labels cancel: E_x KL(p(y|x) || p*) - KL(p || p*) = H(p(y)) -
+  E_x H(p(y|x)), the log of the Inception score, so the score would measure nothing the Inception score
+  does not (``tests/test_mode_metrics.py`` checks the identity). We keep the printed order, which does
+  use p*: a class the generator rarely produces costs p*(y) log(p*(y) / p(y)). With a softmax
+  classifier p(y) > 0 for every class, so the score is finite; it is 0 only when the probabilities
+  are exactly one-hot and a class of the training data never appears. Chapter 06 derives both readings.
 
 Terms 0 * log(0 / q) are 0. Rows of ``probs`` must be probabilities: entries >= 0 summing to 1 within
 ``atol`` (1e-4); otherwise a ValueError names ``probs``.

@@ -7,8 +7,10 @@
   19 random pairs (**unverified**: the MSGAN text we have gives no counts), so the counts are
   arguments; ``pairs_per_input=None`` uses every unordered pair. For
   unconditional generators pass the samples as one "input" group.
-- :func:`per_layer_diversity`: the same mean, separately for each of LPIPS-AlexNet's five layers
-  (HMGAN's Figure 1).
+- :func:`per_layer_diversity`: the same, separately for each of LPIPS-AlexNet's five layers
+  (HMGAN's Figure 1), over every pair of outputs by default as HMGAN's Eq. 10 does. Eq. 10 sums
+  d(x_j, x_k) over the m(m - 1) ordered pairs; we report the mean, that sum divided by m(m - 1), so
+  that groups of different sizes compare.
 
 LPIPS-AlexNet needs torchvision's ImageNet AlexNet weights, downloaded at first use. When they
 cannot be had (offline), :func:`load_lpips` falls back to a randomly initialised AlexNet under the
@@ -16,8 +18,11 @@ package's learned linear heads, warns, and every result carries ``calibrated=Fal
 are only comparable with each other, never with the papers'.
 
 Choices the papers leave open: images are in [-1, 1] (LPIPS's convention); grey images are repeated
-to three channels; images smaller than 64 pixels are upsampled bilinearly to 64 so that AlexNet's five
-layers are defined (its first convolution has stride 4); random pairs are two distinct outputs drawn
+to three channels; images smaller than 32 pixels (8x8 digits, 28x28 MNIST) are upsampled bilinearly
+to 32, the smallest power of two at which every layer of LPIPS-AlexNet is defined (its first
+convolution has kernel 11 and stride 4, then two 3x3 max-pools of stride 2: the smallest side that
+leaves one pixel after the second pool is 31); CIFAR-size (32 px) and larger images are used as they
+are; random pairs are two distinct outputs drawn
 uniformly, from a generator seeded with ``seed``.
 """
 
@@ -33,7 +38,7 @@ import torch.nn.functional as F
 
 from mcgan_lib.validation import check_int
 
-MIN_SIZE = 64
+MIN_SIZE = 32  # smaller images are upsampled to this side (LPIPS-AlexNet needs at least 31)
 LPIPS_LAYERS = 5
 
 
@@ -87,7 +92,7 @@ def load_lpips(net: str = "alex", device: str | torch.device = "cpu", allow_unca
 
 
 def prepare(images: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) in [-1, 1] with C in {1, 3} -> (N, 3, >=64, >=64)."""
+    """(N, C, H, W) in [-1, 1] with C in {1, 3} -> (N, 3, >=32, >=32); 32 px and larger are not resized."""
     if images.ndim != 4 or images.shape[1] not in (1, 3):
         raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
     if images.shape[1] == 1:
@@ -197,7 +202,7 @@ def conditional_diversity(
     )
 
 
-def per_layer_diversity(outputs: torch.Tensor, pairs_per_input: int | None = 10, seed: int = 0, network: LPIPSNetwork | None = None) -> DiversityResult:
+def per_layer_diversity(outputs: torch.Tensor, pairs_per_input: int | None = None, seed: int = 0, network: LPIPSNetwork | None = None) -> DiversityResult:
     """:func:`conditional_diversity` with the mean of each of LPIPS's five layers (HMGAN, Figure 1)."""
     return conditional_diversity(outputs, pairs_per_input, seed, network, per_layer=True)
 
