@@ -9,7 +9,11 @@
 
 ``--out`` receives ``run.json`` (the arguments, so ``--resume`` rebuilds the same run),
 ``checkpoint.pt`` (atomic, written every ``--checkpoint-every`` steps and at the end), ``metrics.json``
-(mode coverage of the final generator and the training history) and ``figures/`` (PNG).
+(mode coverage of the final generator and the training history) and ``figures/`` (PNG). The folder is
+checked for writability and locked before training starts, so a second ``train`` into it stops at once;
+an ``--out`` folder that already holds a checkpoint or results is refused. ``--resume`` continues the
+recorded run and accepts only the flags of ``RESUME_FLAGS``; the new ``--steps`` is recorded in
+``run.json``. Ctrl-C stops after the current step, saves a checkpoint and exits with status 130.
 ``sweep`` trains every grid setting × seed as batched ensembles (:func:`mcgan_lib.sweeps.sweep`, cached),
 prints mean ± std per setting and writes the per-member table as CSV.
 """
