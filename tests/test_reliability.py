@@ -20,7 +20,7 @@ from mcgan_lib.data import ring
 from mcgan_lib.locks import LOCK_NAME, FolderLock
 from mcgan_lib.nets import MLPDiscriminator, MLPGenerator
 from mcgan_lib.regularizers.base import Regularizer
-from mcgan_lib.training import TrainConfig, Trainer, TrainingDivergedError
+from mcgan_lib.training import Callback, TrainConfig, Trainer, TrainingDivergedError
 
 SMALL = [
     "--hidden-dim",
@@ -346,3 +346,44 @@ def test_more_cli_errors_are_messages(tmp_path):
         with pytest.raises(SystemExit, match="error: device='cuda' was asked for, but no CUDA GPU is available"):
             main(["train", "--steps", "2", "--out", str(tmp_path / "g"), "--device", "cuda", *SMALL])
         assert not (tmp_path / "g").exists()
+
+
+class _ProbeLock(Callback):
+    """At the first step, asks another process for the lock of ``folder``; keeps its exit status."""
+
+    def __init__(self, folder):
+        self.folder, self.result = folder, None
+
+    def on_step_end(self, trainer, logs):
+        if self.result is None:
+            code = f"from mcgan_lib.locks import FolderLock; FolderLock({str(self.folder)!r}).acquire()"
+            self.result = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+
+
+@pytest.mark.parametrize("kind", ["trainer", "ensemble"])
+def test_both_training_loops_hold_the_lock_of_their_checkpoint_dir(tmp_path, kind):
+    from mcgan_lib.ensemble import EnsembleTrainer, Member
+
+    probe = _ProbeLock(tmp_path)
+    if kind == "trainer":
+        loop = _trainer(tmp_path, steps=3)
+        loop.callbacks.append(probe)
+    else:
+        members = [
+            Member(
+                MLPGenerator(latent_dim=4, hidden_dim=16, depth=2, seed=s),
+                MLPDiscriminator(hidden_dim=16, depth=2, seed=s),
+                TrainConfig(steps=3, batch_size=32, seed=s),
+                None,
+            )
+            for s in (0, 1)
+        ]
+        loop = EnsembleTrainer(ring(), members, callbacks=[probe], checkpoint_dir=tmp_path)
+    loop.train()
+    assert probe.result.returncode != 0 and f"run folder {tmp_path} is in use by another process" in probe.result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]  # lock released, its file removed
