@@ -9,7 +9,11 @@
 
 ``--out`` receives ``run.json`` (the arguments, so ``--resume`` rebuilds the same run),
 ``checkpoint.pt`` (atomic, written every ``--checkpoint-every`` steps and at the end), ``metrics.json``
-(mode coverage of the final generator and the training history) and ``figures/`` (PNG).
+(mode coverage of the final generator and the training history) and ``figures/`` (PNG). The folder is
+checked for writability and locked before training starts, so a second ``train`` into it stops at once;
+an ``--out`` folder that already holds a checkpoint or results is refused. ``--resume`` continues the
+recorded run and accepts only the flags of ``RESUME_FLAGS``; the new ``--steps`` is recorded in
+``run.json``. Ctrl-C stops after the current step, saves a checkpoint and exits with status 130.
 ``sweep`` trains every grid setting × seed as batched ensembles (:func:`mcgan_lib.sweeps.sweep`, cached),
 prints mean ± std per setting and writes the per-member table as CSV.
 """
@@ -21,16 +25,22 @@ import json
 import sys
 from pathlib import Path
 
-from mcgan_lib.checkpoint import CheckpointError
+from mcgan_lib.checkpoint import CHECKPOINT_NAME, CheckpointError
 from mcgan_lib.data.tasks import TASKS, make_task
 from mcgan_lib.experiments import PLAIN_GAN_SETUP
+from mcgan_lib.locks import FolderInUseError, FolderLock, FolderNotWritableError
 from mcgan_lib.methods import METHODS, build_method
-from mcgan_lib.training import EvaluateEvery, Trainer, TrainingDivergedError
+from mcgan_lib.training import EvaluateEvery, Trainer, TrainingDivergedError, TrainingInterrupted
 
 RUN_FILE = "run.json"
+METRICS_FILE = "metrics.json"
+# The only flags that may accompany --resume: they change how the run continues, never what it trains.
+RESUME_FLAGS = ("steps", "progress", "no_figures", "device", "checkpoint_every", "eval_every")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
+    """The command line; with ``suppress_defaults`` an option absent from the command line stays absent
+    from the parsed namespace (to tell which flags were written)."""
     parser = argparse.ArgumentParser(prog="python -m mcgan_lib", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a toy GAN, or resume one")
@@ -69,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     prebuild.add_argument("--chapter", action="append", default=None, help="only this chapter (repeatable)")
     prebuild.add_argument("--full", action="store_true",
                           help="train the full-mode sweeps and write them into the stored results (with provenance)")
+    if suppress_defaults:
+        for command in commands.choices.values():
+            for action in command._actions:
+                action.default = argparse.SUPPRESS
     return parser
 
 
@@ -107,14 +121,30 @@ def _parse_value(value: str):
         return value
 
 
+def _parse_values(values: str) -> list:
+    """``V1,V2,...`` as a list of parsed values; JSON values may hold commas (``[0.5,0.3],[0.2,0.1]``)."""
+    try:
+        return list(json.loads(f"[{values}]"))
+    except json.JSONDecodeError:
+        return [_parse_value(v) for v in values.split(",")]
+
+
 def _parse_pairs(items: list[str], flag: str, example: str, many: bool) -> dict:
-    """``KEY=V`` (or ``KEY=V1,V2,...`` when ``many``) command-line items as a dict of parsed values."""
+    """``KEY=V`` (or ``KEY=V1,V2,...`` when ``many``) command-line items as a dict of parsed values.
+
+    A value is read as JSON when it is JSON (numbers, ``true``, lists such as ``[0.5,0.3,0.2]``), else
+    kept as text. A key given twice is an error (the second would silently replace the first)."""
     parsed = {}
     for item in items:
         key, sep, values = item.partition("=")
         if not sep or not key or not values:
             raise SystemExit(f"error: {flag} {item!r}: write {example}")
-        parsed[key] = [_parse_value(v) for v in values.split(",")] if many else _parse_value(values)
+        if key in parsed:
+            raise SystemExit(
+                f"error: {flag} {key}=... is given twice; give each key once"
+                + (f" with all its values, e.g. {flag} {key}=V1,V2" if many else "")
+            )
+        parsed[key] = _parse_values(values) if many else _parse_value(values)
     return parsed
 
 
@@ -185,42 +215,114 @@ def _write_outputs(trainer: Trainer, data, out: Path, figures: bool) -> dict:
     return metrics
 
 
-def train_command(args: argparse.Namespace) -> int:
+def _read_run_file(folder: Path) -> dict:
+    run_file = folder / RUN_FILE
+    if not run_file.exists():
+        raise SystemExit(f"error: --resume {folder}: no {RUN_FILE} there; is it a folder written by --out?")
+    try:
+        arguments = json.loads(run_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as error:
+        raise SystemExit(f"error: --resume {folder}: {run_file} cannot be read ({error}); it is damaged") from None
+    if not isinstance(arguments, dict):
+        raise SystemExit(f"error: --resume {folder}: {run_file} does not hold the arguments of a run (a JSON object)")
+    defaults = vars(_parser().parse_args(["train", "--out", "."]))
+    missing = sorted(k for k in defaults if k not in {"out", "resume", "command"} and k not in arguments)
+    if missing:
+        raise SystemExit(f"error: --resume {folder}: {run_file} lacks {missing}; it is damaged or from another program")
+    return arguments
+
+
+def _write_run_file(folder: Path, arguments: dict) -> None:
+    tmp = folder / f"{RUN_FILE}.tmp"
+    tmp.write_text(json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in arguments.items()}, indent=2))
+    tmp.replace(folder / RUN_FILE)
+
+
+def _divergence_message(error: TrainingDivergedError, out: Path) -> str:
+    if error.last_checkpoint is not None:
+        where = (
+            f"the last good checkpoint is kept in {out} (inspect it, or continue it with --resume {out}; the same "
+            "settings will likely diverge again)"
+        )
+    else:
+        where = f"no checkpoint had been written yet (lower --checkpoint-every to keep one); nothing in {out} is usable"
+    return (
+        f"error: training diverged: {error.reason} at step {error.step}; {where}. Start a new run (a new --out) "
+        "with a smaller --lr or --weight"
+    )
+
+
+def train_command(args: argparse.Namespace, given: set[str] | None = None) -> int:
+    """``train``; ``given`` names the flags written on the command line (to refuse conflicts with --resume)."""
     if (args.out is None) == (args.resume is None):
         raise SystemExit("error: give exactly one of --out DIR (a new run) or --resume DIR (continue a run)")
+    if args.eval_every < 1:
+        raise SystemExit(f"error: --eval-every must be >= 1, got {args.eval_every}")
+    if args.checkpoint_every < 0:
+        raise SystemExit(f"error: --checkpoint-every must be >= 0 (0: only at the end), got {args.checkpoint_every}")
+    out = args.out if args.resume is None else args.resume
     if args.resume is not None:
-        run_file = args.resume / RUN_FILE
-        if not run_file.exists():
-            raise SystemExit(f"error: --resume {args.resume}: no {RUN_FILE} there; is it a folder written by --out?")
-        arguments = json.loads(run_file.read_text())
-        if args.steps is not None:
-            arguments["steps"] = args.steps
-        out = args.resume
+        conflicts = sorted((given or set()) - set(RESUME_FLAGS) - {"resume", "command"})
+        if conflicts:
+            flags = ", ".join("--set" if name == "settings" else "--" + name.replace("_", "-") for name in conflicts)
+            allowed = ", ".join("--" + name.replace("_", "-") for name in RESUME_FLAGS)
+            raise SystemExit(
+                f"error: --resume {out} continues the run recorded in {out / RUN_FILE}; {flags} cannot change it "
+                f"(with --resume only {allowed} may be given); start a new run with --out to change them"
+            )
+        if not out.is_dir():
+            raise SystemExit(f"error: --resume {out}: no such folder")
+    created = not out.exists()
+    try:
+        lock = FolderLock(out, what="--out" if args.resume is None else "--resume").acquire()
+    except (FolderInUseError, FolderNotWritableError) as error:
+        raise SystemExit(f"error: {error}") from None
+    try:
+        return _train_locked(args, out, given or set())
+    finally:
+        lock.release()
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a run refused before it wrote anything leaves no empty folder behind
+
+
+def _train_locked(args: argparse.Namespace, out: Path, given: set[str]) -> int:
+    if args.resume is not None:
+        arguments = _read_run_file(out)
+        for name in given & set(RESUME_FLAGS):
+            arguments[name] = getattr(args, name)
     else:
         arguments = {k: v for k, v in vars(args).items() if k not in {"out", "resume", "command", "func"}}
-        out = args.out
-        if (out / "checkpoint.pt").exists():
+        if (out / CHECKPOINT_NAME).exists():
             raise SystemExit(f"error: --out {out} already holds a checkpoint; use --resume {out} to continue it")
+        if (out / METRICS_FILE).exists():
+            raise SystemExit(
+                f"error: --out {out} already holds the results of a run ({METRICS_FILE}) but no {CHECKPOINT_NAME}; "
+                "choose another folder, or move those files away to reuse it"
+            )
     try:
         data, generator, discriminator, regularizer, config = _build(arguments)
-    except ValueError as error:
-        raise SystemExit(f"error: {error}") from None
-    out.mkdir(parents=True, exist_ok=True)
-    if args.resume is None:
-        (out / RUN_FILE).write_text(json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in arguments.items()}, indent=2))
-    callbacks = [EvaluateEvery(arguments["eval_every"], lambda t: data.evaluate(t.generator))]
-    trainer = Trainer(
-        data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks, checkpoint_dir=out,
-        progress=args.progress,
-    )
-    if args.resume is not None:
-        try:
+        callbacks = [EvaluateEvery(arguments["eval_every"], lambda t: data.evaluate(t.generator))]
+        trainer = Trainer(
+            data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks, checkpoint_dir=out,
+            progress=args.progress,
+        )
+        if args.resume is not None:
             trainer.resume(out)
-        except CheckpointError as error:
-            raise SystemExit(f"error: {error}") from None
+    except (ValueError, CheckpointError) as error:
+        raise SystemExit(f"error: {error}") from None
+    _write_run_file(out, arguments)
     try:
         trainer.train()
     except TrainingDivergedError as error:
+        raise SystemExit(_divergence_message(error, out)) from None
+    except TrainingInterrupted as interrupt:
+        print(
+            f"interrupted after step {interrupt.step}; saved {interrupt.checkpoint}; continue with: "
+            f"python -m mcgan_lib train --resume {out}",
+            file=sys.stderr,
+        )
+        return 130
+    except ValueError as error:  # a setting that only the networks' shapes reveal (e.g. one ERE per layer)
         raise SystemExit(f"error: {error}") from None
     metrics = _write_outputs(trainer, data, out, figures=not arguments["no_figures"])
     coverage = data.coverage_metric
@@ -232,10 +334,20 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _given_flags(argv: list[str]) -> set[str]:
+    """The destinations of the options written in ``argv`` (not those left at their defaults)."""
+    return set(vars(_parser(suppress_defaults=True).parse_args(argv))) - {"command"}
+
+
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     if args.command == "train":
-        return train_command(args)
+        try:
+            return train_command(args, _given_flags(argv))
+        except KeyboardInterrupt:  # before or after the loop, which saves its own checkpoint
+            print("interrupted; nothing more was written", file=sys.stderr)
+            return 130
     if args.command == "sweep":
         return sweep_command(args)
     if args.command == "prebuild":

@@ -8,13 +8,24 @@
 - Callbacks (live plots, metrics every N steps, snapshots) and a history of losses and metrics.
 - Atomic checkpoints that :meth:`Trainer.resume` continues from exactly (same RNG state, same next step).
 - A non-finite loss stops training with :class:`TrainingDivergedError` naming the step; no update and no
-  checkpoint is written after it, so the last good checkpoint stays.
+  checkpoint is written after it, so the last good checkpoint stays. So does training that has silently
+  stopped learning: every ``log_every`` steps :class:`Trainer` checks that each optimiser's state is
+  finite and that an update with a non-zero gradient changed at least one weight (a huge λ or learning
+  rate overflows Adam's second moment to inf, after which every update is 0), and before each
+  checkpoint that the weights and optimiser states are finite.
+- While :meth:`TrainingLoop.train` runs with a ``checkpoint_dir``, it holds that folder's exclusive lock
+  (:class:`mcgan_lib.locks.FolderLock`): a second process training into it fails at once.
+- Ctrl-C (SIGINT) stops training after the current step; the loop saves a checkpoint (when it has a
+  ``checkpoint_dir``) and raises :class:`TrainingInterrupted`. A second Ctrl-C interrupts at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -32,6 +43,7 @@ from mcgan_lib.checkpoint import (
 )
 from mcgan_lib.config import resolve_device
 from mcgan_lib.data.base import DataSource
+from mcgan_lib.locks import FolderLock
 from mcgan_lib.losses import GAN_LOSSES, discriminator_loss, generator_loss
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, NoRegularizer, Regularizer
 from mcgan_lib.validation import check_choice, check_float, check_int
@@ -40,7 +52,47 @@ OPTIMIZERS = ("adam", "amsgrad")
 
 
 class TrainingDivergedError(RuntimeError):
-    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+    """Training diverged: a loss, a weight or an optimiser state became NaN or infinite, or updates stopped
+    changing the weights although the gradients are not zero. The message names the step and the last good
+    checkpoint; ``reason``, ``step`` and ``last_checkpoint`` hold them for callers that reword the advice."""
+
+    def __init__(self, message: str, reason: str = "", step: int = 0, last_checkpoint: Path | None = None):
+        super().__init__(message)
+        self.reason, self.step, self.last_checkpoint = reason, step, last_checkpoint
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training between two steps; ``step`` is the last completed step and ``checkpoint``
+    the file saved for it (None when the loop had no ``checkpoint_dir``)."""
+
+    def __init__(self, step: int, checkpoint: Path | None):
+        saved = f"saved {checkpoint}" if checkpoint is not None else "nothing saved (no checkpoint_dir)"
+        super().__init__(f"training interrupted after step {step}; {saved}")
+        self.step, self.checkpoint = step, checkpoint
+
+
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Within the block, the first SIGINT only sets a flag (read by calling the yielded function), so the
+    loop can stop between two steps; a second one raises KeyboardInterrupt at once. Outside the main
+    thread, or when a program installed its own SIGINT handler, nothing changes."""
+    received = []
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield lambda: False
+        return
+
+    def handler(signum, frame):
+        if received:
+            raise KeyboardInterrupt
+        received.append(signum)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(received)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @dataclass
@@ -321,32 +373,54 @@ class TrainingLoop:
             self.save_checkpoint()
         return logs
 
+    def _check_state(self) -> None:
+        """Raise :class:`TrainingDivergedError` when the state is not worth saving (called before each
+        checkpoint); a subclass checks its weights and optimiser states."""
+
+    def _lock(self):
+        """The exclusive lock of ``checkpoint_dir`` (a no-op context without one)."""
+        return FolderLock(self.checkpoint_dir) if self.checkpoint_dir is not None else contextlib.nullcontext()
+
     def train(self, steps: int | None = None) -> History:
-        """Train until ``config.steps`` generator steps are done (or ``steps`` more, when given)."""
+        """Train until ``config.steps`` generator steps are done (or ``steps`` more, when given).
+
+        Holds the lock of ``checkpoint_dir`` throughout; Ctrl-C stops after the current step, saves a
+        checkpoint and raises :class:`TrainingInterrupted`."""
         target = self.config.steps if steps is None else self.step + check_int("steps", steps, minimum=0)
-        for callback in self.callbacks:
-            callback.on_train_begin(self)
-        bar = tqdm(total=target, initial=self.step, disable=not self.progress, desc=self.progress_label, leave=False)
-        try:
-            while self.step < target:
-                logs = self.train_step()
-                bar.update(1)
-                if logs and self.progress and "d_loss" in logs and "g_loss" in logs:
-                    bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}", refresh=False)
-        finally:
-            bar.close()
-        for callback in self.callbacks:
-            callback.on_train_end(self)
-        if self.checkpoint_dir is not None:
-            self.save_checkpoint()
+        with self._lock(), _deferred_interrupt() as interrupted:
+            for callback in self.callbacks:
+                callback.on_train_begin(self)
+            bar = tqdm(
+                total=target, initial=self.step, disable=not self.progress, desc=self.progress_label, leave=False
+            )
+            try:
+                while self.step < target and not interrupted():
+                    logs = self.train_step()
+                    bar.update(1)
+                    if logs and self.progress and "d_loss" in logs and "g_loss" in logs:
+                        bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}", refresh=False)
+            finally:
+                bar.close()
+            if interrupted():
+                if self.checkpoint_dir is not None:
+                    self.save_checkpoint()
+                raise TrainingInterrupted(self.step, self.last_checkpoint if self.checkpoint_dir is not None else None)
+            for callback in self.callbacks:
+                callback.on_train_end(self)
+            if self.checkpoint_dir is not None:
+                self.save_checkpoint()
         return self.history
 
     def save_checkpoint(self, path: str | Path | None = None) -> Path:
-        """Write the full state atomically to ``path`` (default ``checkpoint_dir/checkpoint.pt``)."""
+        """Write the full state atomically to ``path`` (default ``checkpoint_dir/checkpoint.pt``, under the
+        folder's lock), after checking it is finite."""
+        self._check_state()
         if path is None:
             if self.checkpoint_dir is None:
                 raise ValueError(f"path is required when the {type(self).__name__} has no checkpoint_dir")
-            path = self.checkpoint_dir / CHECKPOINT_NAME
+            with self._lock():
+                self.last_checkpoint = save_checkpoint(self.state_dict(), self.checkpoint_dir / CHECKPOINT_NAME)
+            return self.last_checkpoint
         self.last_checkpoint = save_checkpoint(self.state_dict(), path)
         return self.last_checkpoint
 
@@ -411,28 +485,79 @@ class Trainer(TrainingLoop):
                 f"generator output_dim={out_dim} does not match the data's dimension {self.data.data_shape[0]}"
             )
 
-    @staticmethod
-    def _check_finite(name: str, value: torch.Tensor, step: int, last_checkpoint) -> None:
+    def _diverged(
+        self, reason: str, step: int, updated: bool = True,
+        advice: str = "Try a smaller learning rate, gradient clipping or a smaller λ.",
+    ) -> TrainingDivergedError:
+        if self.last_checkpoint is not None:
+            where = f"the last good checkpoint is {self.last_checkpoint}"
+        elif self.checkpoint_dir is not None:
+            where = "no checkpoint had been written yet"
+        else:
+            where = "no checkpoint was written (pass checkpoint_dir to keep one)"
+        return TrainingDivergedError(
+            f"{reason} at step {step}; training stopped "
+            f"{'without saving this state' if updated else 'before updating the networks'}, and {where}. {advice}",
+            reason=reason, step=step, last_checkpoint=self.last_checkpoint,
+        )
+
+    def _check_finite(self, name: str, value: torch.Tensor, step: int) -> None:
         if not torch.isfinite(value):
-            where = (
-                f"the last good checkpoint is {last_checkpoint}"
-                if last_checkpoint is not None
-                else "no checkpoint was written (pass checkpoint_dir to keep one)"
+            raise self._diverged(f"the {name} became {value.item()}", step, updated=False)
+
+    @staticmethod
+    def _finite_state(optimizer: torch.optim.Optimizer) -> bool:
+        """Whether every floating-point tensor of the optimiser's state (Adam's moments) is finite."""
+        tensors = [
+            t for state in optimizer.state.values() for t in state.values()
+            if isinstance(t, torch.Tensor) and t.is_floating_point() and t.numel() > 1
+        ]
+        return not tensors or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+
+    def _check_update(self, network: str, optimizer, params_with_grad: list, before: list) -> None:
+        """After a sampled step: the optimiser's state is finite, and an update whose gradient is not zero
+        changed at least one weight."""
+        if not self._finite_state(optimizer):
+            raise self._diverged(
+                f"the {network}'s optimiser state (Adam's moment estimates) became non-finite: its gradients "
+                "overflowed, so from now on every update is 0 or NaN", self.step + 1,
             )
-            raise TrainingDivergedError(
-                f"the {name} became {value.item()} at step {step}; training stopped before updating the "
-                f"networks, and {where}. Try a smaller learning rate, gradient clipping or a smaller λ."
+        if not params_with_grad:
+            return
+        grad_nonzero = torch.stack([p.grad.ne(0).any() for p in params_with_grad]).any()
+        unchanged = all(torch.equal(p, b) for p, b in zip(params_with_grad, before))
+        if unchanged and bool(grad_nonzero):
+            raise self._diverged(
+                f"the {network}'s update left every weight unchanged although its gradient is not zero (an "
+                "overflowed optimiser state, or a learning rate too small to change the weights)", self.step + 1,
+                advice="Check that the learning rate and λ lie in a sensible range (e.g. lr 1e-4 to 1e-2).",
             )
+
+    def _check_state(self) -> None:
+        for network, params, optimizer in (
+            ("generator", self._g_params, self.optimizer_g), ("discriminator", self._d_params, self.optimizer_d),
+        ):
+            if params and not bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):
+                raise self._diverged(f"a weight of the {network} became non-finite", self.step)
+            if not self._finite_state(optimizer):
+                raise self._diverged(f"the {network}'s optimiser state became non-finite", self.step)
 
     # ------------------------------------------------------------------ steps
     def _update(self, name: str, loss: torch.Tensor, optimizer: torch.optim.Optimizer, params: list) -> None:
-        """Check ``loss`` is finite (else stop, naming the step), then one clipped optimiser step."""
-        self._check_finite(name, loss, self.step + 1, self.last_checkpoint)
+        """Check ``loss`` is finite (else stop, naming the step), then one clipped optimiser step; every
+        ``log_every`` steps, check the step changed the weights and left a finite optimiser state."""
+        self._check_finite(name, loss, self.step + 1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_(params, self.config.grad_clip)
+        if (self.step + 1) % self.config.log_every:
+            optimizer.step()
+            return
+        with_grad = [p for p in params if p.grad is not None]
+        before = [p.detach().clone() for p in with_grad]
         optimizer.step()
+        self._check_update(name.split()[0], optimizer, with_grad, before)
 
     def _sample_latent(self, n: int) -> torch.Tensor:
         return self.generator.sample_latent(n, self.rng, device=self.device)

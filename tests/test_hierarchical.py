@@ -237,6 +237,16 @@ def test_regularizer_checks_targets_against_bounds():
     HierarchicalModeRegularizer(ere=[0.5, 0.3], bounds=[0.2, 0.3])  # in range: no error
 
 
+def test_targets_above_one_are_refused_without_bounds():
+    with pytest.raises(ValueError, match=r"ere = 1\.5 is above 1.*ere must lie in \[bound, 1\]"):
+        HierarchicalModeRegularizer(ere=1.5)
+    with pytest.raises(ValueError, match=r"ere\[1\] = 2 is above 1"):
+        HierarchicalModeRegularizer(ere=[0.5, 2.0])
+    with pytest.warns(UserWarning, match="above 1"):
+        HierarchicalModeRegularizer(ere=1.5, out_of_range="warn")
+    HierarchicalModeRegularizer(ere=1.0)  # the upper end of the range is allowed
+
+
 def test_regularizer_in_the_loop_matches_the_loss():
     data = ring()
     config = PLAIN_GAN_SETUP.train_config(seed=0, steps=1, log_every=1)

@@ -1,5 +1,6 @@
 """Image data: the one ImageDataset interface, the loaders on format-true synthetic files, offline sets."""
 
+import os
 import pickle
 import warnings
 
@@ -23,11 +24,18 @@ from mcgan_lib.data.images import (
     load_celeba,
     load_cifar10,
     load_pix2pix,
+    manifest_path,
     photo_patches,
     small_faces,
     super_resolution_pairs,
     texture_patches,
 )
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Checksum manifests go to the user's cache folder: a fresh one per test."""
+    monkeypatch.setenv("MCGAN_CACHE_DIR", str(tmp_path / "cache"))
 
 
 # ------------------------------------------------------------------------------------ ImageDataset
@@ -132,13 +140,14 @@ def _write_pix2pix(root, name="facades", split="train", n=3, size=16):
 def test_pix2pix_splits_the_side_by_side_pair(tmp_path):
     _write_pix2pix(tmp_path)
     with pytest.warns(UserWarning, match="trust on first use"):
-        facades = load_pix2pix("facades", tmp_path, image_size=8)
+        facades = load_pix2pix("facades", tmp_path, image_size=8, expected_size=3)
     assert facades.kind == "paired" and facades.data_shape == (3, 8, 8) and facades.condition_shape == (3, 8, 8)
     target_rgb = facades.images.mean(dim=(0, 2, 3))
     input_rgb = facades.inputs.mean(dim=(0, 2, 3))
     assert target_rgb[0] > 0.3 and target_rgb[2] < -0.4  # BtoA: the target is the reddish left half A
     assert input_rgb[2] > 0.3 and input_rgb[0] < -0.4
-    a_to_b = load_pix2pix("facades", tmp_path, direction="AtoB", image_size=None)  # verified against the manifest
+    # verified against the manifest
+    a_to_b = load_pix2pix("facades", tmp_path, direction="AtoB", image_size=None, expected_size=3)
     assert a_to_b.data_shape == (3, 16, 16) and a_to_b.images.mean(dim=(0, 2, 3))[2] > 0.3
 
 
@@ -146,24 +155,25 @@ def test_pix2pix_detects_changed_files_and_bad_formats(tmp_path):
     folder = _write_pix2pix(tmp_path, "maps", "val")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        load_pix2pix("maps", tmp_path, split="val")
+        load_pix2pix("maps", tmp_path, split="val", expected_size=3)
     Image.fromarray(np.full((16, 32, 3), 9, dtype=np.uint8)).save(folder / "2.jpg")
     with pytest.raises(ChecksumError, match="2.jpg"):
-        load_pix2pix("maps", tmp_path, split="val")
+        load_pix2pix("maps", tmp_path, split="val", expected_size=3)
     with pytest.raises(ChecksumError, match="published checksum"):
-        load_pix2pix("maps", tmp_path, split="val", checksums={"1.jpg": "0" * 32, "2.jpg": "0" * 32, "3.jpg": "0" * 32})
+        wrong = {"1.jpg": "0" * 32, "2.jpg": "0" * 32, "3.jpg": "0" * 32}
+        load_pix2pix("maps", tmp_path, split="val", expected_size=3, checksums=wrong)
     odd = _write_pix2pix(tmp_path / "odd", "facades", "test", n=1)
     Image.fromarray(np.zeros((16, 20, 3), dtype=np.uint8)).save(odd / "1.jpg")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(DatasetNotFoundError, match="side by side"):
-            load_pix2pix("facades", tmp_path / "odd", split="test")
+            load_pix2pix("facades", tmp_path / "odd", split="test", expected_size=1)
     (odd / "1.jpg").write_bytes(b"not a jpeg")
-    (odd / ".mcgan_checksums.json").unlink()
+    manifest_path(odd).unlink(missing_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(DatasetNotFoundError, match="not a readable image"):
-            load_pix2pix("facades", tmp_path / "odd", split="test")
+            load_pix2pix("facades", tmp_path / "odd", split="test", expected_size=1)
     with pytest.raises(DatasetNotFoundError, match="facades.tar.gz"):
         load_pix2pix("facades", tmp_path / "nothing")
     with pytest.raises(ValueError, match="name"):
@@ -239,3 +249,66 @@ def test_scikit_image_sets_and_paired_tasks():
         inpainting_pairs(photos, hole_fraction=0.0)
     with pytest.raises(ValueError, match="RGB"):
         grey_to_colour_pairs(textures)
+
+
+# ------------------------------------------------------------------------------------ partial downloads
+def test_a_partial_pix2pix_download_is_refused_and_nothing_is_recorded(tmp_path):
+    from mcgan_lib.data.images import PIX2PIX_SIZES
+
+    assert PIX2PIX_SIZES == {"facades": {"train": 400, "val": 100, "test": 106}, "maps": {"train": 1096, "val": 1098}}
+    folder = _write_pix2pix(tmp_path, "facades", "train", n=2)
+    with pytest.raises(DatasetNotFoundError, match=r"'train' split at .* has 2 images, but the release has 400"):
+        load_pix2pix("facades", tmp_path)
+    assert not manifest_path(folder).exists()
+
+
+def test_a_truncated_jpeg_is_refused_before_any_checksum_is_recorded(tmp_path):
+    folder = _write_pix2pix(tmp_path, "facades", "val", n=3, size=64)
+    data = (folder / "2.jpg").read_bytes()
+    (folder / "2.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DatasetNotFoundError, match=r"2\.jpg is not a readable image"):
+        load_pix2pix("facades", tmp_path, split="val", expected_size=3)
+    assert not manifest_path(folder).exists()
+
+
+def test_the_manifest_lives_in_the_cache_and_a_damaged_one_is_named(tmp_path):
+    folder = _write_pix2pix(tmp_path, "maps", "train", n=2)
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.warns(UserWarning, match="trust on first use"):
+        load_pix2pix("maps", tmp_path, expected_size=2)
+    assert sorted(p.name for p in folder.iterdir()) == before  # the data folder is only read
+    assert manifest_path(folder).parent == tmp_path / "cache" / "checksums"
+    manifest_path(folder).write_text("{not json")
+    with pytest.raises(ChecksumError, match=r"the checksum manifest .* is damaged .*delete it"):
+        load_pix2pix("maps", tmp_path, expected_size=2)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_data_folder_loads(tmp_path):
+    folder = _write_pix2pix(tmp_path, "facades", "test", n=2)
+    for path in (folder, folder.parent, tmp_path):
+        path.chmod(0o555)
+    try:
+        with pytest.warns(UserWarning, match="trust on first use"):
+            assert len(load_pix2pix("facades", tmp_path, split="test", expected_size=2)) == 2
+    finally:
+        for path in (tmp_path, folder.parent, folder):
+            path.chmod(0o755)
+
+
+def test_celeba_partition_is_parsed_only_after_its_md5_matches_and_truncated_images_are_not_recorded(tmp_path):
+    folder = tmp_path / "celeba"
+    (folder / "img_align_celeba").mkdir(parents=True)
+    (folder / "list_eval_partition.txt").write_text("this is an HTML error page, not the partition list\n")
+    with pytest.raises(ChecksumError, match="list_eval_partition.txt has MD5"):
+        load_celeba(tmp_path)
+    for i in range(3):
+        image = np.full((218, 178, 3), 60 * i, dtype=np.uint8)
+        Image.fromarray(image).save(folder / "img_align_celeba" / f"{i + 1:06d}.jpg")
+    (folder / "list_eval_partition.txt").write_text("000001.jpg 0\n000002.jpg 0\n000003.jpg 2\n")
+    checksums = {"list_eval_partition.txt": file_md5(folder / "list_eval_partition.txt")}
+    data = (folder / "img_align_celeba" / "000003.jpg").read_bytes()
+    (folder / "img_align_celeba" / "000003.jpg").write_bytes(data[:-200])  # a test image, cut short
+    with pytest.raises(DatasetNotFoundError, match=r"000003\.jpg is truncated"):
+        load_celeba(tmp_path, "train", image_size=8, checksums=checksums)
+    assert not manifest_path(folder).exists()

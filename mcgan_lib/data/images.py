@@ -22,10 +22,17 @@ The papers' data sets (no network is needed to *read* them; ``download=True`` fe
 - CelebA aligned crops: ``root/celeba/img_align_celeba/*.jpg`` with ``list_eval_partition.txt``.
 
 Checksums: files with a published checksum (CIFAR-10 batches, CelebA's partition list) are verified
-against it. The pix2pix archives and the individual CelebA JPEGs have no published per-file checksum
-that we could read offline, so those folders are checked **trust-on-first-use**: the first load writes
-``.mcgan_checksums.json`` next to the data (with a warning) and every later load verifies every file
-against it. A mismatch always raises :class:`ChecksumError`; it is never skipped.
+against it, and CelebA's partition list is parsed only after its MD5 matches. The pix2pix archives and
+the individual CelebA JPEGs have no published per-file checksum that we could read offline, so those
+folders are checked **trust-on-first-use**: the first load records their MD5 sums in a manifest (with a
+warning) and every later load verifies every file against it. Nothing is recorded before the data has
+been checked as far as it can be: a pix2pix split must hold as many images as the release
+(:data:`PIX2PIX_SIZES`), every image loaded must decode, and every image recorded must be complete (its
+end-of-image marker present), so a partial download or a truncated file is refused, never trusted. The
+manifest lives in the user's cache folder (``$MCGAN_CACHE_DIR/checksums``, default
+``~/.cache/mcgan/checksums``), so a read-only shared data folder loads; a manifest written by an earlier
+version next to the data (``.mcgan_checksums.json``) is still read. A mismatch always raises
+:class:`ChecksumError`; it is never skipped.
 
 Offline sets that ship with scikit-learn and scikit-image (so every chapter runs anywhere) are built by
 :func:`digits_images`, :func:`photo_patches`, :func:`texture_patches`, :func:`small_faces` and the
@@ -38,8 +45,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +60,8 @@ from mcgan_lib.data.base import Batch, DataSource
 from mcgan_lib.validation import check_choice, check_float, check_int
 
 KINDS = ("unconditional", "class_conditional", "paired")
-MANIFEST_NAME = ".mcgan_checksums.json"
+MANIFEST_NAME = ".mcgan_checksums.json"  # next to the data: read when present, no longer written
+CACHE_ENV_VAR = "MCGAN_CACHE_DIR"
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -200,15 +210,43 @@ def file_md5(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def manifest_path(folder: str | Path) -> Path:
+    """Where the trust-on-first-use manifest of ``folder`` is kept: in the user's cache folder
+    (``$MCGAN_CACHE_DIR``, default ``~/.cache/mcgan``), named after the folder and its absolute path."""
+    folder = Path(folder).resolve()
+    cache = Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "mcgan")
+    key = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    return cache / "checksums" / f"{folder.name}-{key}.json"
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ChecksumError(
+            f"the checksum manifest {path} is damaged ({error}); delete it to record the checksums again from the "
+            "files as they are now"
+        ) from None
+    if not isinstance(manifest, dict) or not all(isinstance(v, str) for v in manifest.values()):
+        raise ChecksumError(f"the checksum manifest {path} is damaged (not a table of MD5 sums); delete it")
+    return manifest
+
+
 def verify_files(
-    folder: Path, relative_paths: list[str], known_md5: dict[str, str] | None = None, all_paths: list[str] | None = None
+    folder: Path,
+    relative_paths: list[str],
+    known_md5: dict[str, str] | None = None,
+    all_paths: list[str] | None = None,
+    check_before_recording: Callable[[Path], None] | None = None,
 ) -> None:
     """Check every file of ``relative_paths`` (inside ``folder``).
 
-    Files named in ``known_md5`` are checked against it. The others are checked against the manifest
-    ``folder/.mcgan_checksums.json``; when there is none yet it is written for ``all_paths`` (default:
-    ``relative_paths``; a loader reading one split records the whole folder) with a warning: trust on
-    first use. Any mismatch raises :class:`ChecksumError` naming the file.
+    Files named in ``known_md5`` are checked against it. The others are checked against the folder's
+    manifest (:func:`manifest_path`, or ``folder/.mcgan_checksums.json`` when an earlier version wrote
+    one); when there is none yet it is written for ``all_paths`` (default: ``relative_paths``; a loader
+    reading one split records the whole folder) with a warning: trust on first use. Before recording,
+    ``check_before_recording(path)`` runs on every file to be recorded and may raise. Any mismatch raises
+    :class:`ChecksumError` naming the file.
     """
     known_md5 = known_md5 or {}
     for rel in relative_paths:
@@ -222,29 +260,60 @@ def verify_files(
     others = sorted(rel for rel in relative_paths if rel not in known_md5)
     if not others:
         return
-    manifest_path = folder / MANIFEST_NAME
-    if not manifest_path.exists():
-        manifest = {rel: file_md5(folder / rel) for rel in sorted(set(all_paths or others) - set(known_md5))}
-        manifest_path.write_text(json.dumps(manifest, indent=0, sort_keys=True))
-        warnings.warn(
-            f"no published per-file checksums for {folder}; recorded {len(manifest)} MD5 sums in {manifest_path} "
-            "(trust on first use): later loads verify every file against them",
-            stacklevel=3,
-        )
+    legacy = folder / MANIFEST_NAME
+    manifest_file = legacy if legacy.exists() else manifest_path(folder)
+    if not manifest_file.exists():
+        recorded = sorted(set(all_paths or others) - set(known_md5))
+        if check_before_recording is not None:
+            for rel in recorded:
+                check_before_recording(folder / rel)
+        manifest = {rel: file_md5(folder / rel) for rel in recorded}
+        try:
+            manifest_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = manifest_file.with_name(f".{manifest_file.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(manifest, indent=0, sort_keys=True))
+            tmp.replace(manifest_file)
+            where = (
+                f"recorded {len(manifest)} MD5 sums in {manifest_file} (trust on first use): "
+                "later loads verify every file against them"
+            )
+        except OSError as error:
+            reason = error.strerror or error
+            where = f"and the manifest {manifest_file} cannot be written ({reason}): nothing is recorded"
+        warnings.warn(f"no published per-file checksums for {folder}; {where}", stacklevel=3)
         return
-    manifest = json.loads(manifest_path.read_text())
+    manifest = _read_manifest(manifest_file)
     for rel in others:
         if rel not in manifest:
-            raise ChecksumError(f"{folder / rel} is not in the checksum manifest {manifest_path}; the folder changed since first use")
+            raise ChecksumError(
+                f"{folder / rel} is not in the checksum manifest {manifest_file}; the folder changed since first use"
+            )
         actual = file_md5(folder / rel)
         if actual != manifest[rel]:
             raise ChecksumError(
-                f"{folder / rel} has MD5 {actual}, but {manifest_path} recorded {manifest[rel]} at first use: the file "
+                f"{folder / rel} has MD5 {actual}, but {manifest_file} recorded {manifest[rel]} at first use: the file "
                 "changed or is corrupt; download the data set again (and delete the manifest)"
             )
     missing = sorted(rel for rel in manifest if not (folder / rel).exists())
     if missing:
-        raise ChecksumError(f"{len(missing)} files recorded in {manifest_path} are missing, e.g. {folder / missing[0]}")
+        raise ChecksumError(f"{len(missing)} files recorded in {manifest_file} are missing, e.g. {folder / missing[0]}")
+
+
+def check_image_complete(path: Path) -> None:
+    """Raise :class:`DatasetNotFoundError` when a JPEG or PNG file lacks its end-of-image marker (a
+    truncated download), cheaply: only the file's last bytes are read."""
+    markers = {".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9", ".png": b"IEND"}
+    marker = markers.get(path.suffix.lower())
+    if marker is None:
+        return
+    with open(path, "rb") as handle:
+        handle.seek(max(0, os.path.getsize(path) - 1024))
+        tail = handle.read()
+    if marker not in tail:
+        raise DatasetNotFoundError(
+            f"{path} is truncated (its end-of-image marker is missing): the download is incomplete, fetch it again; "
+            "no checksums were recorded"
+        )
 
 
 def _missing(what: str, expected: Path, how: str) -> DatasetNotFoundError:
@@ -317,6 +386,10 @@ def load_cifar10(root: str | Path, split: str = "train", download: bool = False,
 PIX2PIX_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
 PIX2PIX_DEFAULT_DIRECTION = {"facades": "BtoA", "maps": "AtoB"}  # labels -> photo; aerial -> map
 PIX2PIX_SPLITS = {"facades": ("train", "val", "test"), "maps": ("train", "val")}
+PIX2PIX_SIZES = {  # images per split in the pix2pix releases
+    "facades": {"train": 400, "val": 100, "test": 106},
+    "maps": {"train": 1096, "val": 1098},
+}
 
 
 def load_pix2pix(
@@ -327,6 +400,7 @@ def load_pix2pix(
     image_size: int | None = 256,
     download: bool = False,
     checksums: dict | None = None,
+    expected_size: int | None = None,
 ) -> ImageDataset:
     """pix2pix Facades or Maps as a paired :class:`ImageDataset` (Isola et al. 2017).
 
@@ -334,7 +408,9 @@ def load_pix2pix(
     right. ``direction`` ``"AtoB"`` makes A the input (condition) and B the target; the default is the
     papers' task: Facades ``BtoA`` (label map -> photo), Maps ``AtoB`` (aerial photo -> map).
     ``image_size`` resizes both halves (None keeps them). Files are checked against ``checksums`` when
-    given, else trust-on-first-use (see the module docstring).
+    given, else trust-on-first-use (see the module docstring). The split must hold ``expected_size``
+    images (default: the release's count, :data:`PIX2PIX_SIZES`), and every image must decode, before any
+    checksum is recorded.
     """
     check_choice("name", name, PIX2PIX_DEFAULT_DIRECTION)
     check_choice("split", split, PIX2PIX_SPLITS[name])
@@ -350,17 +426,26 @@ def load_pix2pix(
     paths = sorted(folder.glob("*.jpg")) + sorted(folder.glob("*.png")) if folder.exists() else []
     if not paths:
         raise _missing(f"the pix2pix {name!r} {split!r} split", folder, how)
-    verify_files(folder, [p.name for p in paths], checksums)
+    expected = PIX2PIX_SIZES[name][split]
+    if expected_size is not None:
+        expected = check_int("expected_size", expected_size, minimum=1)
+    if len(paths) != expected:
+        raise DatasetNotFoundError(
+            f"the pix2pix {name!r} {split!r} split at {folder} has {len(paths)} images, but the release has "
+            f"{expected}: the download or extraction is incomplete (or extra files were added). {how}"
+        )
     a_half, b_half = [], []
-    for path in paths:
+    for path in paths:  # every image decodes before its checksum is recorded
         pair = _read_image(path)
         height, width = pair.shape[:2]
         if width != 2 * height:
             raise DatasetNotFoundError(
-                f"{path} is {width}x{height}, but a pix2pix pair is two square images side by side (width = 2 x height); {how}"
+                f"{path} is {width}x{height}, but a pix2pix pair is two square images side by side "
+                f"(width = 2 x height); {how}"
             )
         a_half.append(pair[:, :height])
         b_half.append(pair[:, height:])
+    verify_files(folder, [p.name for p in paths], checksums, check_before_recording=check_image_complete)
     a, b = to_unit_range(np.stack(a_half)), to_unit_range(np.stack(b_half))
     if image_size is not None:
         a, b = resize(a, image_size), resize(b, image_size)
@@ -400,22 +485,34 @@ def load_celeba(
     )
     if not partition.exists():
         raise _missing("CelebA's list_eval_partition.txt", partition, how)
-    names = [line.split()[0] for line in partition.read_text().splitlines() if line.strip() and int(line.split()[1]) == CELEBA_SPLITS[split]]
+    known = {"list_eval_partition.txt": CELEBA_PARTITION_MD5} if checksums is None else checksums
+    verify_files(folder, ["list_eval_partition.txt"], known)  # parsed only once its MD5 matches
+    names = []
+    for number, line in enumerate(partition.read_text().splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
+            raise DatasetNotFoundError(f"{partition} line {number} is {line!r}, not 'IMAGE.jpg 0|1|2'; {how}")
+        if int(fields[1]) == CELEBA_SPLITS[split]:
+            names.append(fields[0])
     if limit is not None:
         names = names[: check_int("limit", limit, minimum=1)]
     for image_name in names:
         if not (folder / "img_align_celeba" / image_name).exists():
             raise _missing(f"CelebA image {image_name!r}", folder / "img_align_celeba" / image_name, how)
-    known = {"list_eval_partition.txt": CELEBA_PARTITION_MD5} if checksums is None else checksums
-    every_image = [f"img_align_celeba/{p.name}" for p in sorted((folder / "img_align_celeba").glob("*.jpg"))]
-    verify_files(folder, ["list_eval_partition.txt"] + [f"img_align_celeba/{n}" for n in names], known, all_paths=every_image)
     crops = []
-    for image_name in names:
+    for image_name in names:  # every image of the split decodes before any checksum is recorded
         image = _read_image(folder / "img_align_celeba" / image_name)
         height, width = image.shape[:2]
         size = min(crop, height, width)
         top, left = (height - size) // 2, (width - size) // 2
         crops.append(resize(to_unit_range(image[None, top : top + size, left : left + size]), image_size)[0])
+    every_image = [f"img_align_celeba/{p.name}" for p in sorted((folder / "img_align_celeba").glob("*.jpg"))]
+    verify_files(
+        folder, ["list_eval_partition.txt"] + [f"img_align_celeba/{n}" for n in names], known, all_paths=every_image,
+        check_before_recording=check_image_complete,
+    )
     return ImageDataset(torch.stack(crops), name=f"celeba-{split}")
 
 

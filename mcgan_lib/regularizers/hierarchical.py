@@ -305,7 +305,8 @@ class HierarchicalModeRegularizer(Regularizer):
 
     ``ere``: the n-1 targets (or one number for every layer). ``bounds``: the lower bounds b_i from
     :func:`ere_lower_bounds`, when known; each target is then checked to lie in [b_i, 1] and
-    ``out_of_range="error"`` raises, ``"warn"`` warns, naming the layer. ``pairs`` defaults to
+    ``out_of_range="error"`` raises, ``"warn"`` warns, naming the layer. Without bounds, a target above 1
+    is refused (or warned about) the same way. ``pairs`` defaults to
     ``"batch"`` here (one ratio per layer from batch-mean distances, as in the MSGAN authors' code):
     the per-pair form collapses the toys (see the module docstring). The loop draws two latents per
     condition and runs them through G in one concatenated forward pass with per-layer features.
@@ -338,7 +339,17 @@ class HierarchicalModeRegularizer(Regularizer):
             self.ere = _check_ere(ere, len(ere) if hasattr(ere, "__len__") else 1).tolist()
             self._broadcast = False
         self.bounds = None
-        if bounds is not None:
+        if bounds is None:  # without the bounds, still the paper's upper limit: a ratio target above 1 is refused
+            above = [f"ere{'' if self._broadcast else f'[{k}]'} = {t:g}" for k, t in enumerate(self.ere) if t > 1.0]
+            if above:
+                message = (
+                    f"ERE targets out of range: {', '.join(above)} is above 1; HMGAN restricts each target ere_i to "
+                    "[b_i, 1] (b_i the layer's lower bound from ere_lower_bounds), so ere must lie in [bound, 1]"
+                )
+                if self.out_of_range == "error":
+                    raise ValueError(message)
+                warnings.warn(message, stacklevel=2)
+        else:
             bounds = torch.as_tensor(bounds, dtype=torch.float64).flatten()
             if not torch.isfinite(bounds).all():
                 raise ValueError(f"bounds must be finite, got {bounds.tolist()}")
