@@ -55,7 +55,7 @@ def test_train_toy_keeps_snapshots_and_metrics_and_plots():
     assert run.trainer.step == 10
     assert run.snapshots.steps == [0, 5, 10]
     assert run.trainer.history["eval"]["step"] == [5, 10]
-    assert set(run.metrics) == {"modes_captured", "high_quality_fraction", "reverse_kl"}
+    assert set(run.metrics) == {"modes_captured", "modes_covered", "high_quality_fraction", "reverse_kl"}
     figure = scatter_grid({"a": torch.randn(5, 2), "b": torch.randn(5, 2)}, grid())
     assert sum(ax.axison for ax in figure.axes) == 2
     plt.close(figure)
