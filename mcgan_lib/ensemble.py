@@ -51,6 +51,7 @@ from mcgan_lib.checkpoint import CHECKPOINT_NAME, CheckpointError, describe_diff
 from mcgan_lib.config import resolve_device
 from mcgan_lib.data.base import Batch, DataSource
 from mcgan_lib.data.toy import GaussianMixture
+from mcgan_lib.fused import retain_freed_memory
 from mcgan_lib.nets.mlp import MLPGenerator
 from mcgan_lib.regularizers.base import NoRegularizer, Regularizer
 from mcgan_lib.training import Callback, History, TrainConfig, TrainingLoop, discriminator_objective, generator_objective
@@ -285,6 +286,8 @@ class EnsembleTrainer(TrainingLoop):
         self.config = self.configs[0]
         self._check_configs()
         self.device = resolve_device(self.config.device)
+        if torch.device(self.device).type == "cpu":
+            retain_freed_memory()
         regularizers = [m.regularizer if m.regularizer is not None else NoRegularizer() for m in members]
         self._check_regularizers(regularizers)
         models = [_MemberModel(m.generator, m.discriminator, r).to(self.device) for m, r in zip(members, regularizers)]
