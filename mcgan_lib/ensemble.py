@@ -30,6 +30,13 @@ metrics read NaN) and the step is kept in :attr:`EnsembleTrainer.diverged_at`; t
 The single :class:`~mcgan_lib.training.Trainer` raises instead; in a sweep, one bad λ must not cost
 every other member its run.
 
+Speed (``benchmarks/bench_ensemble.py`` measures it): each side's parameters form one (E, P) block,
+so Adam, the divergence masks and clipping run once per side; a Gaussian mixture's batches and the
+latents are drawn with two generator calls per member; on the CPU freed activations stay in the heap
+(:func:`mcgan_lib.fused.retain_freed_memory`). ``compile=True`` (or ``MCGAN_ENSEMBLE_COMPILE=1``) runs
+the objective through ``torch.compile`` and falls back to eager on a compiler error; off by default
+(on a 2-core CPU it compiles for ~40 s and then runs slower than eager).
+
 Limits: networks without batch statistics (the toy MLPs; a BatchNorm layer is rejected) and no
 randomness inside the objectives (every library regularizer qualifies).
 """
@@ -38,6 +45,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,6 +280,7 @@ class EnsembleTrainer(TrainingLoop):
         callbacks: Iterable[Callback] = (),
         checkpoint_dir: str | Path | None = None,
         progress: bool = False,
+        compile: bool | None = None,
     ):
         if not isinstance(data, DataSource):
             raise ValueError(f"data must be a mcgan_lib DataSource, got {type(data).__name__}")
@@ -318,6 +328,12 @@ class EnsembleTrainer(TrainingLoop):
             side: vmap(self._member_objective(side), in_dims=(0, 0, 0, 0 if self._conditional else None, 0, 0))
             for side in ("generator", "discriminator")
         }
+        if compile is None:
+            compile = os.environ.get("MCGAN_ENSEMBLE_COMPILE", "0") == "1"
+        self.compiled, self.compile_error = bool(compile), None
+        if self.compiled:
+            self._eager_objective = dict(self._objective)
+            self._objective = {side: torch.compile(f) for side, f in self._objective.items()}
 
     # ------------------------------------------------------------------ construction checks
     def _check_configs(self) -> None:
@@ -424,6 +440,19 @@ class EnsembleTrainer(TrainingLoop):
         condition = torch.stack(conditions) if self._conditional else None
         return torch.stack(reals), condition, torch.stack(latents)
 
+    def _evaluate(self, side: str, real, condition, z):
+        """Every member's ``side`` objective; with ``compile``, a compiler error falls back to eager for good."""
+        arguments = (self.params, self.buffers, real, condition, z, self.hyper)
+        if not self.compiled:
+            return self._objective[side](*arguments)
+        try:
+            return self._objective[side](*arguments)
+        except Exception as error:  # noqa: BLE001 - any compiler failure: train on, uncompiled
+            warnings.warn(f"torch.compile of the ensemble objective failed, training uncompiled: {error}", stacklevel=3)
+            self.compiled, self.compile_error = False, f"{type(error).__name__}: {error}"
+            self._objective = self._eager_objective
+            return self._objective[side](*arguments)
+
     def _mixture_sampler(self) -> Callable | None:
         """The draw of :meth:`_draw` for a Gaussian mixture and standard normal latents in fewer ops:
         per member one ``multinomial`` (modes) and one ``randn`` (data noise and latents together,
@@ -464,7 +493,7 @@ class EnsembleTrainer(TrainingLoop):
     def _side_step(self, side: str, names: list[str], optimizer: StackedAdam) -> dict[str, torch.Tensor]:
         copies = self.template.regularizer.latent_copies if side == "generator" else 1
         real, condition, z = self._draw(copies)
-        loss, terms = self._objective[side](self.params, self.buffers, real, condition, z, self.hyper)
+        loss, terms = self._evaluate(side, real, condition, z)
         finite = torch.isfinite(loss)
         if not bool(finite[self.active].all()):
             for i in torch.nonzero(self.active & ~finite).flatten().tolist():
