@@ -26,7 +26,10 @@ B = 256, one D step per G step), the plain GAN, 2 CPU threads (CI machines have 
    in quick mode) is sampled and the sum scaled up.
 
 Timings alternate settings and take medians, since the machine may be shared: the ratios (same run)
-are the numbers to compare, the absolute rates move with the neighbours.
+are the numbers to compare, the absolute rates move with the neighbours. On a 2-core machine that
+other processes also load, 2 OpenMP threads wait on each other and every rate collapses (seen: the
+single step 14x slower than alone, 6x slower than with 1 thread); ``MCGAN_BENCH_THREADS=1`` then gives
+the steadier picture.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from mcgan_lib.ensemble import EnsembleTrainer, Member
 from mcgan_lib.experiments import PLAIN_GAN_SETUP
 from mcgan_lib.training import Trainer
 
-THREADS = 2
+THREADS = int(os.environ.get("MCGAN_BENCH_THREADS", "2"))  # the goals are stated for 2 threads
 
 
 def _sync(device: str) -> None:
