@@ -30,6 +30,13 @@ metrics read NaN) and the step is kept in :attr:`EnsembleTrainer.diverged_at`; t
 The single :class:`~mcgan_lib.training.Trainer` raises instead; in a sweep, one bad λ must not cost
 every other member its run.
 
+Speed (``benchmarks/bench_ensemble.py`` measures it): each side's parameters form one (E, P) block,
+so Adam, the divergence masks and clipping run once per side; a Gaussian mixture's batches and the
+latents are drawn with two generator calls per member; on the CPU freed activations stay in the heap
+(:func:`mcgan_lib.fused.retain_freed_memory`). ``compile=True`` (or ``MCGAN_ENSEMBLE_COMPILE=1``) runs
+the objective through ``torch.compile`` and falls back to eager on a compiler error; off by default
+(on a 2-core CPU it compiles for ~40 s and then runs slower than eager).
+
 Limits: networks without batch statistics (the toy MLPs; a BatchNorm layer is rejected) and no
 randomness inside the objectives (every library regularizer qualifies).
 """
@@ -38,6 +45,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +59,9 @@ from torch.func import functional_call, vmap
 from mcgan_lib.checkpoint import CHECKPOINT_NAME, CheckpointError, describe_differences, load_checkpoint
 from mcgan_lib.config import resolve_device
 from mcgan_lib.data.base import Batch, DataSource
+from mcgan_lib.data.toy import GaussianMixture
+from mcgan_lib.fused import retain_freed_memory
+from mcgan_lib.nets.mlp import MLPGenerator
 from mcgan_lib.regularizers.base import NoRegularizer, Regularizer
 from mcgan_lib.training import Callback, History, TrainConfig, TrainingLoop, discriminator_objective, generator_objective
 from mcgan_lib.validation import check_int
@@ -120,6 +132,20 @@ def regularizer_structure(regularizer: Regularizer) -> dict:
         return {"class": type(regularizer).__name__, **regularizer.config()}
 
 
+def _normal_draws_concatenate(first: int, second: int, device) -> bool:
+    """Whether ``randn(first)`` then ``randn(second)`` from one generator equal ``randn(first + second)``.
+
+    True on the CPU when ``first`` is a multiple of 16 (its normal kernel fills blocks of 16 by
+    Box-Muller); checked here with a scratch generator rather than assumed, so a change in PyTorch
+    (or another device's generator) falls back to two draws."""
+    rng = torch.Generator(device=device)
+    rng.manual_seed(0)
+    joint = torch.randn(first + second, generator=rng, device=device)
+    rng.manual_seed(0)
+    parts = torch.cat([torch.randn(first, generator=rng, device=device), torch.randn(second, generator=rng, device=device)])
+    return torch.equal(joint, parts)
+
+
 def _per_member(values: Sequence[float], device) -> float | torch.Tensor:
     """A float when every member has the same value (the single run's exact arithmetic), else an (E,) tensor."""
     if all(v == values[0] for v in values):
@@ -141,16 +167,59 @@ class StackedAdam:
     single run's parameter does: L2 weight decay added to the gradient, ``exp_avg.lerp_``, bias
     corrections, ``denom = sqrt(v̂) / sqrt(1 - β2^t) + eps``, ``p -= lr / (1 - β1^t) · m / denom``.
     A parameter whose gradient is None is skipped, step count included, as in PyTorch.
+
+    Flat mode (``flat``: an (E, P) tensor whose column blocks are the parameters of ``names`` in order,
+    ``shapes`` their per-member shapes, as :class:`EnsembleTrainer` lays them out): the moments are
+    (E, P) tensors too and :meth:`flat_step` runs the same arithmetic once over the whole block instead
+    of once per parameter (the idea of ``torch.optim.Adam(foreach=True)``; element-wise, so the same bits).
     """
 
-    def __init__(self, names: Sequence[str], lr, betas, weight_decay, amsgrad: bool, device):
+    def __init__(self, names: Sequence[str], lr, betas, weight_decay, amsgrad: bool, device,
+                 flat: torch.Tensor | None = None, shapes: dict[str, tuple] | None = None):
         self.names = list(names)
         self.lr = _per_member(lr, device)
         self.beta1 = _per_member([b[0] for b in betas], device)
         self.beta2 = _per_member([b[1] for b in betas], device)
         self.weight_decay = _per_member(weight_decay, device)
         self.amsgrad = amsgrad
+        self.flat, self.shapes = flat, shapes
+        self.moments: dict[str, torch.Tensor] = {}  # flat mode: (E, P) exp_avg, exp_avg_sq (, max_exp_avg_sq)
         self.state: dict[str, dict] = {}
+
+    def _moment_names(self) -> tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if self.amsgrad else ("exp_avg", "exp_avg_sq")
+
+    def _state(self, name: str, param: torch.Tensor) -> dict:
+        """``name``'s state, created with zero moments (views of the (E, P) moments in flat mode)."""
+        state = self.state.get(name)
+        if state is not None:
+            return state
+        if self.flat is None:
+            moments = {key: torch.zeros_like(param) for key in self._moment_names()}
+        else:
+            if not self.moments:
+                self.moments = {key: torch.zeros_like(self.flat) for key in self._moment_names()}
+            start = 0
+            for other in self.names[:self.names.index(name)]:
+                start += math.prod(self.shapes[other])
+            size = math.prod(self.shapes[name])
+            moments = {key: m[:, start:start + size].view(len(m), *self.shapes[name]) for key, m in self.moments.items()}
+        state = self.state[name] = {"step": 0, **moments}
+        return state
+
+    def can_step_flat(self) -> bool:
+        """Flat mode, and every parameter has taken the same number of steps (always, unless some
+        gradient was None)."""
+        if self.flat is None:
+            return False
+        return len({self.state[n]["step"] if n in self.state else 0 for n in self.names}) == 1
+
+    @torch.no_grad()
+    def flat_step(self, grad: torch.Tensor) -> None:
+        """One step of every parameter at once; ``grad`` is (E, P) like ``flat``."""
+        for name in self.names:
+            self._state(name, None)["step"] += 1
+        self._update(self.flat, grad, self.moments, self.state[self.names[0]]["step"])
 
     @torch.no_grad()
     def step(self, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor | None]) -> None:
@@ -158,46 +227,51 @@ class StackedAdam:
             grad = grads.get(name)
             if grad is None:
                 continue
-            param = params[name]
-            state = self.state.get(name)
-            if state is None:
-                state = self.state[name] = {
-                    "step": 0, "exp_avg": torch.zeros_like(param), "exp_avg_sq": torch.zeros_like(param),
-                }
-                if self.amsgrad:
-                    state["max_exp_avg_sq"] = torch.zeros_like(param)
+            state = self._state(name, params[name])
             state["step"] += 1
-            t = state["step"]
-            beta1, beta2 = _expand(self.beta1, param), _expand(self.beta2, param)
-            weight_decay, lr = _expand(self.weight_decay, param), _expand(self.lr, param)
-            if isinstance(weight_decay, torch.Tensor):
-                grad = grad + param * weight_decay
-            elif weight_decay != 0:
-                grad = grad.add(param, alpha=weight_decay)
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            exp_avg.lerp_(grad, 1 - beta1)
-            if isinstance(beta2, torch.Tensor):
-                exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
-            else:
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            bias_correction1 = 1 - beta1**t
-            bias_correction2_sqrt = (1 - beta2**t) ** 0.5
-            second = exp_avg_sq
-            if self.amsgrad:
-                torch.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-                second = state["max_exp_avg_sq"]
-            denom = (second.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
-            step_size = lr / bias_correction1
-            if isinstance(step_size, torch.Tensor):
-                param.sub_(step_size * (exp_avg / denom))
-            else:
-                param.addcdiv_(exp_avg, denom, value=-step_size)
+            self._update(params[name], grad, state, state["step"])
+
+    def _update(self, param: torch.Tensor, grad: torch.Tensor, moments: dict, t: int) -> None:
+        beta1, beta2 = _expand(self.beta1, param), _expand(self.beta2, param)
+        weight_decay, lr = _expand(self.weight_decay, param), _expand(self.lr, param)
+        if isinstance(weight_decay, torch.Tensor):
+            grad = grad + param * weight_decay
+        elif weight_decay != 0:
+            grad = grad.add(param, alpha=weight_decay)
+        exp_avg, exp_avg_sq = moments["exp_avg"], moments["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        if isinstance(beta2, torch.Tensor):
+            exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
+        else:
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        bias_correction1 = 1 - beta1**t
+        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
+        second = exp_avg_sq
+        if self.amsgrad:
+            torch.maximum(moments["max_exp_avg_sq"], exp_avg_sq, out=moments["max_exp_avg_sq"])
+            second = moments["max_exp_avg_sq"]
+        denom = (second.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
+        step_size = lr / bias_correction1
+        if isinstance(step_size, torch.Tensor):
+            param.sub_(step_size * (exp_avg / denom))
+        else:
+            param.addcdiv_(exp_avg, denom, value=-step_size)
 
     def state_dict(self) -> dict:
         return {name: dict(state) for name, state in self.state.items()}
 
     def load_state_dict(self, state: dict) -> None:
-        self.state = {name: dict(value) for name, value in state.items()}
+        if self.flat is None:
+            self.state = {name: dict(value) for name, value in state.items()}
+            return
+        self.state = {}
+        for moment in self.moments.values():
+            moment.zero_()
+        for name, value in state.items():  # copied into the (E, P) moments, so flat mode goes on
+            mine = self._state(name, None)
+            mine["step"] = value["step"]
+            for key in self._moment_names():
+                mine[key].copy_(value[key])
 
 
 class EnsembleTrainer(TrainingLoop):
@@ -218,6 +292,7 @@ class EnsembleTrainer(TrainingLoop):
         callbacks: Iterable[Callback] = (),
         checkpoint_dir: str | Path | None = None,
         progress: bool = False,
+        compile: bool | None = None,
     ):
         if not isinstance(data, DataSource):
             raise ValueError(f"data must be a mcgan_lib DataSource, got {type(data).__name__}")
@@ -233,6 +308,8 @@ class EnsembleTrainer(TrainingLoop):
         self.config = self.configs[0]
         self._check_configs()
         self.device = resolve_device(self.config.device)
+        if torch.device(self.device).type == "cpu":
+            retain_freed_memory()
         regularizers = [m.regularizer if m.regularizer is not None else NoRegularizer() for m in members]
         self._check_regularizers(regularizers)
         models = [_MemberModel(m.generator, m.discriminator, r).to(self.device) for m, r in zip(members, regularizers)]
@@ -246,19 +323,29 @@ class EnsembleTrainer(TrainingLoop):
         self.regularizer_configs = [r.config() for r in regularizers]
         self._start_loop(callbacks, checkpoint_dir, progress)
         self.rngs = [torch.Generator(device=self.device).manual_seed(c.seed) for c in self.configs]
+        self._mixture_draw = self._mixture_sampler()
         self.active = torch.ones(self.size, dtype=torch.bool, device=self.device)
         self.diverged_at: list[int | None] = [None] * self.size
         amsgrad = self.config.optimizer == "amsgrad"
         betas = [c.betas for c in self.configs]
         decay = [c.weight_decay for c in self.configs]
-        self.optimizer_g = StackedAdam(self.g_names, [c.lr_g for c in self.configs], betas, decay, amsgrad, self.device)
-        self.optimizer_d = StackedAdam(self.d_names, [c.lr_d for c in self.configs], betas, decay, amsgrad, self.device)
+        shapes = {name: tuple(p.shape[1:]) for name, p in self.params.items()}
+        self.optimizer_g = StackedAdam(self.g_names, [c.lr_g for c in self.configs], betas, decay, amsgrad, self.device,
+                                       self.flat.get("generator"), shapes)
+        self.optimizer_d = StackedAdam(self.d_names, [c.lr_d for c in self.configs], betas, decay, amsgrad, self.device,
+                                       self.flat.get("discriminator"), shapes)
         clips = [math.inf if c.grad_clip is None else c.grad_clip for c in self.configs]
         self.grad_clip = None if all(math.isinf(c) for c in clips) else torch.tensor(clips, device=self.device)
         self._objective = {
             side: vmap(self._member_objective(side), in_dims=(0, 0, 0, 0 if self._conditional else None, 0, 0))
             for side in ("generator", "discriminator")
         }
+        if compile is None:
+            compile = os.environ.get("MCGAN_ENSEMBLE_COMPILE", "0") == "1"
+        self.compiled, self.compile_error = bool(compile), None
+        if self.compiled:
+            self._eager_objective = dict(self._objective)
+            self._objective = {side: torch.compile(f) for side, f in self._objective.items()}
 
     # ------------------------------------------------------------------ construction checks
     def _check_configs(self) -> None:
@@ -317,10 +404,21 @@ class EnsembleTrainer(TrainingLoop):
         self.g_names = [n for n in names if id(named[n]) in g_side and named[n].requires_grad]
         self.d_names = [n for n in names if id(named[n]) in d_side and named[n].requires_grad]
         trained = set(self.g_names) | set(self.d_names)
-        self.params = {}
-        for name in names:
-            stacked = torch.stack([dict(m.named_parameters())[name].detach() for m in models]).clone()
-            self.params[name] = stacked.requires_grad_(name in trained)
+        stacks = {name: torch.stack([dict(m.named_parameters())[name].detach() for m in models]) for name in names}
+        self.params = {name: stacked.clone().requires_grad_(name in trained) for name, stacked in stacks.items()}
+        # Each side's trained parameters as column blocks of one (E, P) tensor, so that Adam and the
+        # gradient masks run once per side rather than once per parameter (the views are the leaves
+        # that autograd differentiates; an update of the block moves them).
+        self.flat = {}
+        if not set(self.g_names) & set(self.d_names):
+            for side, side_names in (("generator", self.g_names), ("discriminator", self.d_names)):
+                if not side_names:
+                    continue
+                sizes = [stacks[n][0].numel() for n in side_names]
+                flat = torch.cat([stacks[n].reshape(len(models), -1) for n in side_names], dim=1).to(self.device)
+                for name, block in zip(side_names, flat.split(sizes, dim=1)):
+                    self.params[name] = block.view(stacks[name].shape).requires_grad_(True)
+                self.flat[side] = flat
         self.buffers = {
             name: torch.stack([dict(m.named_buffers())[name] for m in models]).clone()
             for name, _ in self.template.named_buffers()
@@ -340,6 +438,8 @@ class EnsembleTrainer(TrainingLoop):
     def _draw(self, copies: int) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         """Each member's batch and ``copies`` latents per row, drawn from its own generator in the
         single run's order; stacked to (E, B, ...)."""
+        if self._mixture_draw is not None:
+            return self._mixture_draw(copies)
         reals, conditions, latents = [], [], []
         generator = self.template.generator
         for rng in self.rngs:
@@ -350,10 +450,60 @@ class EnsembleTrainer(TrainingLoop):
         condition = torch.stack(conditions) if self._conditional else None
         return torch.stack(reals), condition, torch.stack(latents)
 
+    def _evaluate(self, side: str, real, condition, z):
+        """Every member's ``side`` objective; with ``compile``, a compiler error falls back to eager for good."""
+        arguments = (self.params, self.buffers, real, condition, z, self.hyper)
+        if not self.compiled:
+            return self._objective[side](*arguments)
+        try:
+            return self._objective[side](*arguments)
+        except Exception as error:  # noqa: BLE001 - any compiler failure: train on, uncompiled
+            warnings.warn(f"torch.compile of the ensemble objective failed, training uncompiled: {error}", stacklevel=3)
+            self.compiled, self.compile_error = False, f"{type(error).__name__}: {error}"
+            self._objective = self._eager_objective
+            return self._objective[side](*arguments)
+
+    def _mixture_sampler(self) -> Callable | None:
+        """The draw of :meth:`_draw` for a Gaussian mixture and standard normal latents in fewer ops:
+        per member one ``multinomial`` (modes) and one ``randn`` (data noise and latents together,
+        when that equals two draws: see :func:`_normal_draws_concatenate`), written into (E, ...)
+        tensors, then one batched ``centers[modes] + std · noise``: the same numbers as
+        ``GaussianMixture.sample_batch`` then ``MLPGenerator.sample_latent``, member by member."""
+        data, generator = self.data, self.template.generator
+        if not (isinstance(data, GaussianMixture) and isinstance(generator, MLPGenerator)):
+            return None
+        for method in ("sample_batch", "sample", "sample_with_modes"):
+            if getattr(type(data), method) is not getattr(GaussianMixture, method):
+                return None
+        if type(generator).sample_latent is not MLPGenerator.sample_latent:
+            return None
+        weights, centers = data.weights.to(self.device), data.centers.to(self.device)
+        n, dim, latent = self.config.batch_size, data.centers.shape[1], generator.latent_dim
+        joint = {}
+
+        def draw(copies: int):
+            sizes = (n * dim, copies * n * latent)
+            if copies not in joint:
+                joint[copies] = _normal_draws_concatenate(*sizes, self.device)
+            modes = torch.empty(self.size, n, dtype=torch.long, device=self.device)
+            normals = torch.empty(self.size, sum(sizes), device=self.device)
+            for i, rng in enumerate(self.rngs):
+                torch.multinomial(weights, n, replacement=True, generator=rng, out=modes[i])
+                if joint[copies]:
+                    torch.randn(sum(sizes), generator=rng, out=normals[i])
+                else:
+                    torch.randn(sizes[0], generator=rng, out=normals[i, :sizes[0]])
+                    torch.randn(sizes[1], generator=rng, out=normals[i, sizes[0]:])
+            noise, z = normals.split(sizes, dim=1)
+            real = centers[modes] + data.std * noise.view(self.size, n, dim)
+            return real, None, z.view(self.size, copies * n, latent)
+
+        return draw
+
     def _side_step(self, side: str, names: list[str], optimizer: StackedAdam) -> dict[str, torch.Tensor]:
         copies = self.template.regularizer.latent_copies if side == "generator" else 1
         real, condition, z = self._draw(copies)
-        loss, terms = self._objective[side](self.params, self.buffers, real, condition, z, self.hyper)
+        loss, terms = self._evaluate(side, real, condition, z)
         finite = torch.isfinite(loss)
         if not bool(finite[self.active].all()):
             for i in torch.nonzero(self.active & ~finite).flatten().tolist():
@@ -365,16 +515,25 @@ class EnsembleTrainer(TrainingLoop):
         total = (loss if everyone else torch.where(self.active, loss, torch.zeros_like(loss))).sum()
         if total.requires_grad:
             trainable = [self.params[n] for n in names]
-            grads = dict(zip(names, torch.autograd.grad(total, trainable, allow_unused=True)))
-            if not everyone:
-                grads = {n: None if g is None else torch.where(_expand(self.active, g), g, 0.0) for n, g in grads.items()}
-            self._clip(grads)
-            optimizer.step(self.params, grads)
+            grads = torch.autograd.grad(total, trainable, allow_unused=True)
+            if all(g is not None for g in grads) and optimizer.can_step_flat():
+                flat = torch.cat([g.reshape(self.size, -1) for g in grads], dim=1)
+                if not everyone:
+                    flat = torch.where(_expand(self.active, flat), flat, 0.0)
+                self._clip(dict(zip(names, flat.split([g[0].numel() for g in grads], dim=1))), flat)
+                optimizer.flat_step(flat)
+            else:
+                grads = dict(zip(names, grads))
+                if not everyone:
+                    grads = {n: None if g is None else torch.where(_expand(self.active, g), g, 0.0) for n, g in grads.items()}
+                self._clip(grads)
+                optimizer.step(self.params, grads)
         prefix = "g" if side == "generator" else "d"
         return {**terms, f"{prefix}_loss": loss.detach()}
 
-    def _clip(self, grads: dict[str, torch.Tensor | None]) -> None:
-        """Per-member gradient-norm clipping (clip_grad_norm_'s formula on each member's slice)."""
+    def _clip(self, grads: dict[str, torch.Tensor | None], flat: torch.Tensor | None = None) -> None:
+        """Per-member gradient-norm clipping (clip_grad_norm_'s formula on each member's slice);
+        ``flat``, when given, is the (E, P) block whose column blocks are ``grads``: scaled at once."""
         if self.grad_clip is None:
             return
         present = [g for g in grads.values() if g is not None]
@@ -382,7 +541,7 @@ class EnsembleTrainer(TrainingLoop):
             return
         norms = torch.stack([g.flatten(1).norm(dim=1) for g in present], dim=1).norm(dim=1)
         coefficient = (self.grad_clip / (norms + CLIP_EPS)).clamp(max=1.0)
-        for g in present:
+        for g in [flat] if flat is not None else present:
             g.mul_(_expand(coefficient, g))
 
     def train_step(self) -> dict[str, float] | None:
