@@ -27,6 +27,9 @@ that changes shapes or code paths (K samples, the loss, the networks) must be eq
 
 Divergence: a member whose loss becomes NaN or infinite is *frozen* (its weights stop changing, its
 metrics read NaN) and the step is kept in :attr:`EnsembleTrainer.diverged_at`; the other members go on.
+So is a member that stopped learning without a NaN, found every ``log_every`` steps as by the single
+trainer: its Adam moments overflowed (a huge λ or lr), or a step with a non-zero gradient changed none of
+its weights.
 The single :class:`~mcgan_lib.training.Trainer` raises instead; in a sweep, one bad λ must not cost
 every other member its run.
 
@@ -215,23 +218,34 @@ class StackedAdam:
         return len({self.state[n]["step"] if n in self.state else 0 for n in self.names}) == 1
 
     @torch.no_grad()
-    def flat_step(self, grad: torch.Tensor) -> None:
-        """One step of every parameter at once; ``grad`` is (E, P) like ``flat``."""
+    def flat_step(self, grad: torch.Tensor, frozen: torch.Tensor | None = None) -> None:
+        """One step of every parameter at once; ``grad`` is (E, P) like ``flat``. Members where the (E,)
+        mask ``frozen`` is True do not move (their momentum would otherwise carry them on)."""
         for name in self.names:
             self._state(name, None)["step"] += 1
-        self._update(self.flat, grad, self.moments, self.state[self.names[0]]["step"])
+        self._update(self.flat, grad, self.moments, self.state[self.names[0]]["step"], frozen)
 
     @torch.no_grad()
-    def step(self, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor | None]) -> None:
+    def step(self, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor | None],
+             frozen: torch.Tensor | None = None) -> None:
         for name in self.names:
             grad = grads.get(name)
             if grad is None:
                 continue
             state = self._state(name, params[name])
             state["step"] += 1
-            self._update(params[name], grad, state, state["step"])
+            self._update(params[name], grad, state, state["step"], frozen)
 
-    def _update(self, param: torch.Tensor, grad: torch.Tensor, moments: dict, t: int) -> None:
+    def finite_members(self) -> torch.Tensor:
+        """(E,) True where every moment estimate of the member is finite (False once its gradients overflowed)."""
+        tensors = list(self.moments.values()) or [
+            state[key] for state in self.state.values() for key in self._moment_names()
+        ]
+        finite = [torch.isfinite(t.reshape(t.shape[0], -1)).all(dim=1) for t in tensors]
+        return torch.stack(finite).all(dim=0) if finite else None
+
+    def _update(self, param: torch.Tensor, grad: torch.Tensor, moments: dict, t: int,
+                frozen: torch.Tensor | None = None) -> None:
         beta1, beta2 = _expand(self.beta1, param), _expand(self.beta2, param)
         weight_decay, lr = _expand(self.weight_decay, param), _expand(self.lr, param)
         if isinstance(weight_decay, torch.Tensor):
@@ -252,7 +266,10 @@ class StackedAdam:
             second = moments["max_exp_avg_sq"]
         denom = (second.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
         step_size = lr / bias_correction1
-        if isinstance(step_size, torch.Tensor):
+        if frozen is not None:
+            update = exp_avg / denom * step_size
+            param.sub_(torch.where(_expand(frozen, update), 0.0, update))
+        elif isinstance(step_size, torch.Tensor):
             param.sub_(step_size * (exp_avg / denom))
         else:
             param.addcdiv_(exp_avg, denom, value=-step_size)
@@ -512,24 +529,46 @@ class EnsembleTrainer(TrainingLoop):
         if not bool(self.active.any()):
             return {}
         everyone = bool(self.active.all())
+        frozen = None if everyone else ~self.active
         total = (loss if everyone else torch.where(self.active, loss, torch.zeros_like(loss))).sum()
         if total.requires_grad:
             trainable = [self.params[n] for n in names]
             grads = torch.autograd.grad(total, trainable, allow_unused=True)
+            sampled = (self.step + 1) % self.config.log_every == 0
+            before = self._members_flat(names) if sampled else None
             if all(g is not None for g in grads) and optimizer.can_step_flat():
                 flat = torch.cat([g.reshape(self.size, -1) for g in grads], dim=1)
                 if not everyone:
                     flat = torch.where(_expand(self.active, flat), flat, 0.0)
                 self._clip(dict(zip(names, flat.split([g[0].numel() for g in grads], dim=1))), flat)
-                optimizer.flat_step(flat)
+                optimizer.flat_step(flat, frozen)
+                grad_flat = flat
             else:
                 grads = dict(zip(names, grads))
                 if not everyone:
                     grads = {n: None if g is None else torch.where(_expand(self.active, g), g, 0.0) for n, g in grads.items()}
                 self._clip(grads)
-                optimizer.step(self.params, grads)
+                optimizer.step(self.params, grads, frozen)
+                grad_flat = torch.cat([g.reshape(self.size, -1) for g in grads.values() if g is not None], dim=1)
+            if sampled:
+                self._check_members(names, optimizer, before, grad_flat)
         prefix = "g" if side == "generator" else "d"
         return {**terms, f"{prefix}_loss": loss.detach()}
+
+    def _members_flat(self, names: list[str]) -> torch.Tensor:
+        """(E, P) copy of the members' parameters ``names``."""
+        return torch.cat([self.params[n].detach().reshape(self.size, -1) for n in names], dim=1).clone()
+
+    def _check_members(self, names: list[str], optimizer: StackedAdam, before: torch.Tensor, grad: torch.Tensor) -> None:
+        """After a sampled step (every ``log_every``), freeze as diverged each live member whose optimiser
+        state overflowed, or whose non-zero gradient changed none of its weights: the single Trainer's
+        checks, per member (the step is recorded in :attr:`diverged_at`)."""
+        finite = optimizer.finite_members()
+        stuck = (self._members_flat(names) == before).all(dim=1) & (grad != 0).any(dim=1)
+        bad = self.active & (stuck if finite is None else (stuck | ~finite))
+        for i in torch.nonzero(bad).flatten().tolist():
+            self.diverged_at[i] = self.step + 1
+        self.active &= ~bad
 
     def _clip(self, grads: dict[str, torch.Tensor | None], flat: torch.Tensor | None = None) -> None:
         """Per-member gradient-norm clipping (clip_grad_norm_'s formula on each member's slice);

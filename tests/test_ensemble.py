@@ -16,7 +16,7 @@ from mcgan_lib.nets.mlp import MLPGenerator
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
 from mcgan_lib.regularizers.moment_reconstruction import MomentReconstruction
-from mcgan_lib.training import TrainConfig, Trainer
+from mcgan_lib.training import TrainConfig, Trainer, TrainingDivergedError
 
 STEPS = 12
 TOLERANCE = 1e-5
@@ -168,6 +168,26 @@ def test_a_diverged_member_is_frozen_and_the_others_continue():
         assert torch.equal(state[f"generator.{name}"], value)
     assert_same_weights(ensemble, 1, single_run(RING, 1, lambda: _NaNBelowFive(10.0)))
     assert all(torch.isfinite(v).all() for v in ensemble.params.values())
+
+
+def test_a_member_that_stops_learning_without_a_nan_is_diverged_and_stays_put():
+    """A huge λ overflows member 0's Adam moments with finite losses; a tiny lr makes member 1's steps change
+    nothing: both are found at the first sampled step (log_every = 4), frozen from then on, and member 2
+    still equals its single run, as the single trainer would have stopped both with TrainingDivergedError."""
+    settings = [(1e30, {}), (1.0, {"lr_g": 1e-30, "lr_d": 1e-30}), (1.0, {})]
+    members = []
+    for seed, (weight, change) in enumerate(settings):
+        generator, discriminator = networks(RING, seed)
+        members.append(Member(generator, discriminator, config(seed, **change), ModeSeekingRegularizer(weight)))
+    ensemble = EnsembleTrainer(RING, members)
+    ensemble.train(steps=4)
+    assert ensemble.diverged_at == [4, 4, None]
+    frozen = {k: v.clone() for k, v in ensemble.member_state(0).items()}
+    ensemble.train()  # to config.steps
+    assert all(torch.equal(ensemble.member_state(0)[k], v) for k, v in frozen.items())
+    assert_same_weights(ensemble, 2, single_run(RING, 2, lambda: ModeSeekingRegularizer(1.0)))
+    with pytest.raises(TrainingDivergedError, match="optimiser state"):
+        single_run(RING, 0, lambda: ModeSeekingRegularizer(1e30))
 
 
 def test_checkpoint_resume_continues_exactly(tmp_path):

@@ -233,3 +233,11 @@ def test_compare_with_nothing_to_run_says_so(tmp_path):
         compare(["conditional"], ["reg_gan"], seeds=[0], cache_dir=tmp_path)
     with pytest.raises(ValueError, match="methods\\[i\\] must be one of"):
         compare(["ring"], ["nope"], seeds=[0], cache_dir=tmp_path)
+
+
+def test_a_member_whose_optimiser_overflows_is_reported_diverged_by_both_engines(tmp_path):
+    """λ = 1e30 keeps the loss finite but overflows Adam: the row says diverged (no scores), not trained."""
+    for engine in ("ensemble", "sequential"):
+        table = small_sweep(tmp_path, grid={"weight": [1.0, 1e30]}, seeds=[0], cache=False, engine=engine)
+        assert table.diverged_at_step.isna().tolist() == [True, False], engine
+        assert table.modes_captured.isna().tolist() == [False, True], engine
