@@ -98,7 +98,9 @@ def _ensemble(data, size: int, device: str, compile: bool = False) -> EnsembleTr
 
 def _single(data, seed: int, device: str) -> Trainer:
     generator, discriminator = PLAIN_GAN_SETUP.networks(data, seed)
-    return Trainer(data, generator, discriminator, PLAIN_GAN_SETUP.train_config(seed, steps=10**9, device=device, log_every=50))
+    return Trainer(
+        data, generator, discriminator, PLAIN_GAN_SETUP.train_config(seed, steps=10**9, device=device, log_every=50)
+    )
 
 
 def _seconds_per_step(trainer, steps: int, device: str) -> float:
@@ -128,26 +130,59 @@ def _speed_rows(quick: bool, device: str, peak: float, flops: int) -> list[dict]
     single = statistics.median(single_times)
     name = _device_name(device)
     rows = [
-        {"name": "sgemm peak (2048x2048 fp32 matmul)", "value": peak, "unit": "GFLOP/s", "baseline": None,
-         "ratio": None, "goal": None, "device": name},
-        {"name": "matmul FLOPs per member-step, 2B(3g+g'+6d+2d')", "value": flops / 1e6, "unit": "MFLOP",
-         "baseline": None, "ratio": None, "goal": None, "device": name},
-        {"name": "single Trainer step", "value": single * 1e3, "unit": "ms", "baseline": None,
-         "ratio": flops / single / 1e9 / peak, "goal": "ratio: fraction of peak", "device": name},
+        {
+            "name": "sgemm peak (2048x2048 fp32 matmul)",
+            "value": peak,
+            "unit": "GFLOP/s",
+            "baseline": None,
+            "ratio": None,
+            "goal": None,
+            "device": name,
+        },
+        {
+            "name": "matmul FLOPs per member-step, 2B(3g+g'+6d+2d')",
+            "value": flops / 1e6,
+            "unit": "MFLOP",
+            "baseline": None,
+            "ratio": None,
+            "goal": None,
+            "device": name,
+        },
+        {
+            "name": "single Trainer step",
+            "value": single * 1e3,
+            "unit": "ms",
+            "baseline": None,
+            "ratio": flops / single / 1e9 / peak,
+            "goal": "ratio: fraction of peak",
+            "device": name,
+        },
     ]
     for size in sizes:
         per_member = statistics.median(member_times[size])
         rate = flops / per_member / 1e9
-        rows.append({
-            "name": f"ensemble E={size}: member-steps/s", "value": 1 / per_member, "unit": "1/s",
-            "baseline": f"{rate:.1f} GFLOP/s of {peak:.0f} peak", "ratio": rate / peak,
-            "goal": ">= 0.60 of peak" if size == 64 and device == "cpu" else "ratio: fraction of peak", "device": name,
-        })
-        rows.append({
-            "name": f"ensemble E={size}: speed-up over sequential runs", "value": single / per_member, "unit": "x",
-            "baseline": f"{size} sequential Trainer runs ({single * 1e3:.2f} ms/step each)", "ratio": single / per_member,
-            "goal": ">= 5" if size == 16 and device == "cpu" else None, "device": name,
-        })
+        rows.append(
+            {
+                "name": f"ensemble E={size}: member-steps/s",
+                "value": 1 / per_member,
+                "unit": "1/s",
+                "baseline": f"{rate:.1f} GFLOP/s of {peak:.0f} peak",
+                "ratio": rate / peak,
+                "goal": ">= 0.60 of peak" if size == 64 and device == "cpu" else "ratio: fraction of peak",
+                "device": name,
+            }
+        )
+        rows.append(
+            {
+                "name": f"ensemble E={size}: speed-up over sequential runs",
+                "value": single / per_member,
+                "unit": "x",
+                "baseline": f"{size} sequential Trainer runs ({single * 1e3:.2f} ms/step each)",
+                "ratio": single / per_member,
+                "goal": ">= 5" if size == 16 and device == "cpu" else None,
+                "device": name,
+            }
+        )
     return rows
 
 
@@ -160,18 +195,34 @@ def _compile_rows(device: str) -> list[dict]:
     _sync(device)
     compile_seconds = time.perf_counter() - start
     if not compiled.compiled:
-        return [{"name": "torch.compile of the member objective", "value": None, "unit": "",
-                 "baseline": f"fell back to eager: {compiled.compile_error}", "ratio": None, "goal": None,
-                 "device": _device_name(device)}]
+        return [
+            {
+                "name": "torch.compile of the member objective",
+                "value": None,
+                "unit": "",
+                "baseline": f"fell back to eager: {compiled.compile_error}",
+                "ratio": None,
+                "goal": None,
+                "device": _device_name(device),
+            }
+        ]
     eager.train(steps=3)
     ratios = []
     for _ in range(3):
         e = _seconds_per_step(eager, 30, device)
         c = _seconds_per_step(compiled, 30, device)
         ratios.append(e / c)
-    return [{"name": "torch.compile, E=16: compile time (first 3 steps)", "value": compile_seconds, "unit": "s",
-             "baseline": "eager ensemble, E=16", "ratio": statistics.median(ratios),
-             "goal": "ratio: eager time / compiled time", "device": _device_name(device)}]
+    return [
+        {
+            "name": "torch.compile, E=16: compile time (first 3 steps)",
+            "value": compile_seconds,
+            "unit": "s",
+            "baseline": "eager ensemble, E=16",
+            "ratio": statistics.median(ratios),
+            "goal": "ratio: eager time / compiled time",
+            "device": _device_name(device),
+        }
+    ]
 
 
 def _chapter07_rows(quick: bool) -> list[dict]:
@@ -204,12 +255,18 @@ def _chapter07_rows(quick: bool) -> list[dict]:
         members += len(table)
     scale = len(names) / len(sample)
     estimate = total * scale
-    return [{
-        "name": f"estimate: chapter 07 full-mode sweeps ({len(names)} sweeps, ~{members * scale:.0f} members, "
-                f"sampled at {short} and {long} steps)",
-        "value": estimate / 60, "unit": "min", "baseline": f"sampling took {time.perf_counter() - started:.0f} s",
-        "ratio": None, "goal": None, "device": f"cpu ({torch.get_num_threads()} threads)",
-    }]
+    return [
+        {
+            "name": f"estimate: chapter 07 full-mode sweeps ({len(names)} sweeps, ~{members * scale:.0f} members, "
+            f"sampled at {short} and {long} steps)",
+            "value": estimate / 60,
+            "unit": "min",
+            "baseline": f"sampling took {time.perf_counter() - started:.0f} s",
+            "ratio": None,
+            "goal": None,
+            "device": f"cpu ({torch.get_num_threads()} threads)",
+        }
+    ]
 
 
 def run(quick: bool) -> list[dict]:

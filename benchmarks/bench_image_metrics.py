@@ -21,7 +21,13 @@ def _device() -> torch.device:
 
 
 def _device_name(device: torch.device) -> str:
-    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu (1 thread)" if torch.get_num_threads() == 1 else f"cpu ({torch.get_num_threads()} threads)"
+    return (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else "cpu (1 thread)"
+        if torch.get_num_threads() == 1
+        else f"cpu ({torch.get_num_threads()} threads)"
+    )
 
 
 def _timed(function, device) -> float:
@@ -52,8 +58,12 @@ def bench_ndb(quick: bool, device) -> dict:
     baseline = _timed(sklearn_ndb, torch.device("cpu"))
     return {
         "name": f"NDB (100 bins, {iterations} k-means iterations) on {n} real + {n} generated samples of shape {shape}",
-        "value": ours, "unit": "s", "baseline": "scikit-learn KMeans(n_init=1) + predict, same data (CPU)",
-        "ratio": baseline / ours, "goal": None, "device": _device_name(device),
+        "value": ours,
+        "unit": "s",
+        "baseline": "scikit-learn KMeans(n_init=1) + predict, same data (CPU)",
+        "ratio": baseline / ours,
+        "goal": None,
+        "device": _device_name(device),
     }
 
 
@@ -69,11 +79,17 @@ def bench_lpips(quick: bool, device) -> list[dict]:
     singles = n_pairs // 8
     one_at_a_time = _timed(lambda: lpips_distances(a[:singles], b[:singles], network, batch_size=1), device)
     rate = n_pairs / batched
-    return [{
-        "name": f"LPIPS pairs per second (32x32 images upsampled to 64, batch 64; {network.label})",
-        "value": rate, "unit": "pairs/s", "baseline": "one pair per forward pass",
-        "ratio": rate / (singles / one_at_a_time), "goal": None, "device": _device_name(device),
-    }]
+    return [
+        {
+            "name": f"LPIPS pairs per second (32x32 images upsampled to 64, batch 64; {network.label})",
+            "value": rate,
+            "unit": "pairs/s",
+            "baseline": "one pair per forward pass",
+            "ratio": rate / (singles / one_at_a_time),
+            "goal": None,
+            "device": _device_name(device),
+        }
+    ]
 
 
 def bench_fid_features(quick: bool, device) -> dict:
@@ -90,7 +106,9 @@ def bench_fid_features(quick: bool, device) -> dict:
     @torch.no_grad()
     def extract(batch_size, count):
         for part in images[:count].split(batch_size):
-            network(torch.nn.functional.interpolate(part.to(device), size=(299, 299), mode="bilinear", align_corners=False))
+            network(
+                torch.nn.functional.interpolate(part.to(device), size=(299, 299), mode="bilinear", align_corners=False)
+            )
 
     extract(2, 2)  # warm-up
     batched = _timed(lambda: extract(batch, n_images), device)
@@ -99,8 +117,12 @@ def bench_fid_features(quick: bool, device) -> dict:
     rate = n_images / batched
     return {
         "name": f"FID feature extraction, Inception-v3 at 299x299 (architecture only, random weights), batch {batch}",
-        "value": rate, "unit": "images/s", "baseline": "one image per forward pass",
-        "ratio": rate / (singles / one), "goal": None, "device": _device_name(device),
+        "value": rate,
+        "unit": "images/s",
+        "baseline": "one image per forward pass",
+        "ratio": rate / (singles / one),
+        "goal": None,
+        "device": _device_name(device),
     }
 
 

@@ -80,16 +80,42 @@ def run(quick: bool) -> list[dict]:
     batched, looped = min(batched_rounds), min(looped_rounds)
     label = f"toy MLP 2x128, B={BATCH_SIZE}, K={SAMPLES_PER_INPUT}, torch threads={torch.get_num_threads()}"
     return [
-        {"name": f"mr_generator_step_batched ({label})", "value": batched * 1e3, "unit": "ms/step",
-         "baseline": None, "ratio": None, "goal": None, "device": str(device)},
-        {"name": f"mr_generator_step_loop ({label})", "value": looped * 1e3, "unit": "ms/step",
-         "baseline": None, "ratio": None, "goal": None, "device": str(device)},
-        {"name": "mr_generator_step_speedup", "value": looped / batched, "unit": "x",
-         "baseline": "mr_generator_step_loop (G and D run K times, same run)", "ratio": looped / batched,
-         "goal": GOAL, "device": str(device)},
-        {"name": "mr_overhead_to_compute", "value": _overhead_to_compute(looped / batched), "unit": "o/c",
-         "baseline": None, "ratio": None, "goal": ">= 2.86 for a 3x speed-up (see the docstring)",
-         "device": str(device)},
+        {
+            "name": f"mr_generator_step_batched ({label})",
+            "value": batched * 1e3,
+            "unit": "ms/step",
+            "baseline": None,
+            "ratio": None,
+            "goal": None,
+            "device": str(device),
+        },
+        {
+            "name": f"mr_generator_step_loop ({label})",
+            "value": looped * 1e3,
+            "unit": "ms/step",
+            "baseline": None,
+            "ratio": None,
+            "goal": None,
+            "device": str(device),
+        },
+        {
+            "name": "mr_generator_step_speedup",
+            "value": looped / batched,
+            "unit": "x",
+            "baseline": "mr_generator_step_loop (G and D run K times, same run)",
+            "ratio": looped / batched,
+            "goal": GOAL,
+            "device": str(device),
+        },
+        {
+            "name": "mr_overhead_to_compute",
+            "value": _overhead_to_compute(looped / batched),
+            "unit": "o/c",
+            "baseline": None,
+            "ratio": None,
+            "goal": ">= 2.86 for a 3x speed-up (see the docstring)",
+            "device": str(device),
+        },
     ]
 
 

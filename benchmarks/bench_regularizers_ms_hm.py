@@ -70,27 +70,51 @@ def _generator_step_rows(quick: bool) -> list[dict]:
         for name, make in settings.items():
             times[name].append(_generator_step_seconds(make(), steps))
     median = {name: statistics.median(values) for name, values in times.items()}
-    rows = [{
-        "name": "generator_step_plain", "value": median["plain"] * 1e3, "unit": "ms", "baseline": None,
-        "ratio": None, "goal": None, "device": DEVICE,
-    }]
-    rows.append({
-        "name": "generator_step_plain_batch512", "value": median["plain_batch512"] * 1e3, "unit": "ms",
-        "baseline": "plain generator step, batch 256",
-        "ratio": median["plain_batch512"] / median["plain"],
-        "goal": "floor of the MS and HM ratios (2B rows)", "device": DEVICE,
-    })
+    rows = [
+        {
+            "name": "generator_step_plain",
+            "value": median["plain"] * 1e3,
+            "unit": "ms",
+            "baseline": None,
+            "ratio": None,
+            "goal": None,
+            "device": DEVICE,
+        }
+    ]
+    rows.append(
+        {
+            "name": "generator_step_plain_batch512",
+            "value": median["plain_batch512"] * 1e3,
+            "unit": "ms",
+            "baseline": "plain generator step, batch 256",
+            "ratio": median["plain_batch512"] / median["plain"],
+            "goal": "floor of the MS and HM ratios (2B rows)",
+            "device": DEVICE,
+        }
+    )
     for name, goal in (("mode_seeking", 1.3), ("hierarchical_modes", 1.4)):
-        rows.append({
-            "name": f"generator_step_{name}", "value": median[name] * 1e3, "unit": "ms",
-            "baseline": "plain generator step, batch 256", "ratio": median[name] / median["plain"],
-            "goal": f"ratio <= {goal}", "device": DEVICE,
-        })
-        rows.append({
-            "name": f"generator_step_{name}_vs_same_samples", "value": median[name] * 1e3, "unit": "ms",
-            "baseline": "plain generator step, batch 512 (same sample count)",
-            "ratio": median[name] / median["plain_batch512"], "goal": None, "device": DEVICE,
-        })
+        rows.append(
+            {
+                "name": f"generator_step_{name}",
+                "value": median[name] * 1e3,
+                "unit": "ms",
+                "baseline": "plain generator step, batch 256",
+                "ratio": median[name] / median["plain"],
+                "goal": f"ratio <= {goal}",
+                "device": DEVICE,
+            }
+        )
+        rows.append(
+            {
+                "name": f"generator_step_{name}_vs_same_samples",
+                "value": median[name] * 1e3,
+                "unit": "ms",
+                "baseline": "plain generator step, batch 512 (same sample count)",
+                "ratio": median[name] / median["plain_batch512"],
+                "goal": None,
+                "device": DEVICE,
+            }
+        )
     return rows
 
 
@@ -108,13 +132,21 @@ def _bounds_rows(quick: bool) -> list[dict]:
     naive_per_pair = naive / (m_naive * (m_naive - 1) / 2)
     return [
         {
-            "name": f"ere_lower_bounds_m{m_fast}", "value": fast, "unit": "s", "baseline": None, "ratio": None,
-            "goal": None, "device": DEVICE,
+            "name": f"ere_lower_bounds_m{m_fast}",
+            "value": fast,
+            "unit": "s",
+            "baseline": None,
+            "ratio": None,
+            "goal": None,
+            "device": DEVICE,
         },
         {
-            "name": f"ere_lower_bounds_per_pair_m{m_fast}_vs_naive_m{m_naive}", "value": fast_per_pair * 1e9,
-            "unit": "ns/pair", "baseline": f"naive double loop over pairs, m={m_naive}",
-            "ratio": naive_per_pair / fast_per_pair, "goal": "speed-up per pair (higher is better)",
+            "name": f"ere_lower_bounds_per_pair_m{m_fast}_vs_naive_m{m_naive}",
+            "value": fast_per_pair * 1e9,
+            "unit": "ns/pair",
+            "baseline": f"naive double loop over pairs, m={m_naive}",
+            "ratio": naive_per_pair / fast_per_pair,
+            "goal": "speed-up per pair (higher is better)",
             "device": DEVICE,
         },
     ]

@@ -70,13 +70,31 @@ def run(quick: bool) -> list[dict]:
     rows = []
     for device in devices:
         trainer_time, bare_time = _time_pair(device, steps, repeats)
-        name = f"{device.type} ({torch.get_num_threads()} threads)" if device.type == "cpu" else torch.cuda.get_device_name(0)
-        rows.append({
-            "name": "toy GAN G+D steps per second (Trainer)", "value": steps / trainer_time, "unit": "steps/s",
-            "baseline": None, "ratio": None, "goal": None, "device": name,
-        })
-        rows.append({
-            "name": "Trainer time / bare PyTorch loop time", "value": trainer_time / bare_time, "unit": "x",
-            "baseline": "bare loop, same work", "ratio": trainer_time / bare_time, "goal": "<= 1.10", "device": name,
-        })
+        name = (
+            f"{device.type} ({torch.get_num_threads()} threads)"
+            if device.type == "cpu"
+            else torch.cuda.get_device_name(0)
+        )
+        rows.append(
+            {
+                "name": "toy GAN G+D steps per second (Trainer)",
+                "value": steps / trainer_time,
+                "unit": "steps/s",
+                "baseline": None,
+                "ratio": None,
+                "goal": None,
+                "device": name,
+            }
+        )
+        rows.append(
+            {
+                "name": "Trainer time / bare PyTorch loop time",
+                "value": trainer_time / bare_time,
+                "unit": "x",
+                "baseline": "bare loop, same work",
+                "ratio": trainer_time / bare_time,
+                "goal": "<= 1.10",
+                "device": name,
+            }
+        )
     return rows

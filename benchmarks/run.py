@@ -61,8 +61,11 @@ def main(argv=None) -> int:
     for r in table:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
     meta = {
-        "python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "cpu": platform.processor() or platform.machine(), "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "quick": args.quick,
     }
     args.out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))

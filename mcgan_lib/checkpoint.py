@@ -140,7 +140,8 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
         raise CheckpointError(f"checkpoint {path} is not an mcgan_lib checkpoint (no '{CHECKPOINT_FORMAT}' header)")
     if state.get("version") != CHECKPOINT_VERSION:
         raise CheckpointError(
-            f"checkpoint {path} has format version {state.get('version')}, this library reads version {CHECKPOINT_VERSION}"
+            f"checkpoint {path} has format version {state.get('version')}, "
+            f"this library reads version {CHECKPOINT_VERSION}"
         )
     return state
 

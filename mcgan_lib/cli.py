@@ -49,11 +49,21 @@ def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, help="output folder (new run)")
     train.add_argument("--resume", type=Path, help="folder of a run to continue")
-    train.add_argument("--method", choices=list(METHODS), default="gan",
-                       help="the plain GAN or a regularizer, by its name in mcgan_lib.methods (default: gan)")
+    train.add_argument(
+        "--method",
+        choices=list(METHODS),
+        default="gan",
+        help="the plain GAN or a regularizer, by its name in mcgan_lib.methods (default: gan)",
+    )
     train.add_argument("--weight", type=float, default=None, help="the method's λ (default: the method's own)")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
-                       help="another setting of the method, e.g. lambda_mode=0.2 (repeatable)")
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="settings",
+        help="another setting of the method, e.g. lambda_mode=0.2 (repeatable)",
+    )
     train.add_argument("--lr", type=float, default=PLAIN_GAN_SETUP.lr)
     train.add_argument("--batch-size", type=int, default=PLAIN_GAN_SETUP.batch_size)
     train.add_argument("--latent-dim", type=int, default=PLAIN_GAN_SETUP.latent_dim)
@@ -66,19 +76,31 @@ def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     train.add_argument("--progress", action="store_true", help="show a progress bar")
     sweep = commands.add_parser("sweep", help="train a grid of settings × seeds as batched ensembles")
     sweep.add_argument("--task", choices=sorted(TASKS), default="ring", help="toy data set (default: ring)")
-    sweep.add_argument("--method", choices=list(METHODS), default="gan", help="a method of mcgan_lib.methods (default: gan)")
-    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
-                       help="a grid axis, e.g. weight=0.1,1,10 (repeat for more axes)")
+    sweep.add_argument(
+        "--method", choices=list(METHODS), default="gan", help="a method of mcgan_lib.methods (default: gan)"
+    )
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a grid axis, e.g. weight=0.1,1,10 (repeat for more axes)",
+    )
     sweep.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
     sweep.add_argument("--steps", type=int, default=None, help="steps per member (default: the setup's)")
     sweep.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     sweep.add_argument("--out", type=Path, help="CSV file for the per-member table")
     sweep.add_argument("--no-cache", action="store_true", help="train even when a cached table exists")
     sweep.add_argument("--progress", action="store_true", help="show a progress bar")
-    prebuild = commands.add_parser("prebuild", help="train every sweep the chapters read, so their sliders answer at once")
+    prebuild = commands.add_parser(
+        "prebuild", help="train every sweep the chapters read, so their sliders answer at once"
+    )
     prebuild.add_argument("--chapter", action="append", default=None, help="only this chapter (repeatable)")
-    prebuild.add_argument("--full", action="store_true",
-                          help="train the full-mode sweeps and write them into the stored results (with provenance)")
+    prebuild.add_argument(
+        "--full",
+        action="store_true",
+        help="train the full-mode sweeps and write them into the stored results (with provenance)",
+    )
     if suppress_defaults:
         for command in commands.choices.values():
             for action in command._actions:
@@ -110,7 +132,10 @@ def prebuild_command(args: argparse.Namespace) -> int:
         else:
             os.environ[QUICK_ENV_VAR] = quick
     where = f"; stored in {stored_results_dir()}" if args.full else ""
-    print(f"{len(counts)} sweeps, {sum(counts.values())} trained generators, ready in {time.perf_counter() - start:.0f} s{where}")
+    print(
+        f"{len(counts)} sweeps, {sum(counts.values())} trained generators, "
+        f"ready in {time.perf_counter() - start:.0f} s{where}"
+    )
     return 0
 
 
@@ -160,13 +185,23 @@ def sweep_command(args: argparse.Namespace) -> int:
     grid = _parse_grid(args.grid)
     setup = PLAIN_GAN_SETUP.replace(train_overrides={"device": args.device})
     try:
-        table = sweep(args.task, args.method, grid=grid, seeds=range(args.seeds), setup=setup, steps=args.steps,
-                      cache=not args.no_cache, progress=args.progress)
+        table = sweep(
+            args.task,
+            args.method,
+            grid=grid,
+            seeds=range(args.seeds),
+            setup=setup,
+            steps=args.steps,
+            cache=not args.no_cache,
+            progress=args.progress,
+        )
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
     per_member = table.drop(columns=["samples"], errors="ignore")
     keys = list(grid) or ["method"]
-    metrics = [c for c in per_member.columns if c not in {"task", "method", "seed", "diverged_at_step", "train_seconds", *grid}]
+    metrics = [
+        c for c in per_member.columns if c not in {"task", "method", "seed", "diverged_at_step", "train_seconds", *grid}
+    ]
     per_member = per_member.assign(setting=per_member[keys].astype(str).agg(", ".join, axis=1))
     print(summarize(per_member, by="setting", metrics=metrics).to_string())
     print(f"({len(table)} members; cache {table.attrs['cache']})")
@@ -180,8 +215,12 @@ def sweep_command(args: argparse.Namespace) -> int:
 def _build(arguments: dict):
     data = make_task(arguments["task"])
     setup = PLAIN_GAN_SETUP.replace(
-        lr=arguments["lr"], batch_size=arguments["batch_size"], latent_dim=arguments["latent_dim"],
-        hidden_dim=arguments["hidden_dim"], d_hidden_dim=arguments["hidden_dim"], optimizer=arguments["optimizer"],
+        lr=arguments["lr"],
+        batch_size=arguments["batch_size"],
+        latent_dim=arguments["latent_dim"],
+        hidden_dim=arguments["hidden_dim"],
+        d_hidden_dim=arguments["hidden_dim"],
+        optimizer=arguments["optimizer"],
     )
     generator, discriminator = setup.networks(data, arguments["seed"])
     settings = _parse_pairs(arguments.get("settings", []), "--set", "KEY=VALUE e.g. lambda_mode=0.2", many=False)
@@ -189,8 +228,10 @@ def _build(arguments: dict):
         settings["weight"] = arguments["weight"]
     regularizer = build_method(arguments.get("method", "gan"), data, setup, arguments["seed"], **settings)
     config = setup.train_config(
-        arguments["seed"], steps=arguments["steps"] if arguments["steps"] is not None else setup.steps,
-        device=arguments["device"], checkpoint_every=arguments["checkpoint_every"],
+        arguments["seed"],
+        steps=arguments["steps"] if arguments["steps"] is not None else setup.steps,
+        device=arguments["device"],
+        checkpoint_every=arguments["checkpoint_every"],
     )
     return data, generator, discriminator, regularizer, config
 
@@ -303,7 +344,13 @@ def _train_locked(args: argparse.Namespace, out: Path, given: set[str]) -> int:
         data, generator, discriminator, regularizer, config = _build(arguments)
         callbacks = [EvaluateEvery(arguments["eval_every"], lambda t: data.evaluate(t.generator))]
         trainer = Trainer(
-            data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks, checkpoint_dir=out,
+            data,
+            generator,
+            discriminator,
+            config,
+            regularizer=regularizer,
+            callbacks=callbacks,
+            checkpoint_dir=out,
             progress=args.progress,
         )
         if args.resume is not None:

@@ -124,7 +124,11 @@ def distributed_trainer(
     config = config if config is not None else TrainConfig()
     config = dataclasses.replace(config, device=str(context.device))
     trainer = Trainer(
-        data, wrap(generator, context), wrap(discriminator, context), config, regularizer,
+        data,
+        wrap(generator, context),
+        wrap(discriminator, context),
+        config,
+        regularizer,
         callbacks=callbacks if context.is_main else (),
         checkpoint_dir=checkpoint_dir if context.is_main else None,
         progress=progress and context.is_main,
@@ -142,11 +146,15 @@ def resume_distributed(trainer, path, context: DistributedContext):
     return trainer
 
 
-def distributed_loader(dataset: Dataset, batch_size: int, context: DistributedContext, shuffle: bool = False, seed: int = 0) -> DataLoader:
+def distributed_loader(
+    dataset: Dataset, batch_size: int, context: DistributedContext, shuffle: bool = False, seed: int = 0
+) -> DataLoader:
     """A DataLoader over this rank's share of ``dataset`` (``DistributedSampler``; no shuffling by default,
     for evaluation). The last batch may be short; DistributedSampler pads with repeats to equal shares."""
     check_int("batch_size", batch_size, minimum=1)
-    sampler = DistributedSampler(dataset, num_replicas=context.world_size, rank=context.rank, shuffle=shuffle, seed=seed)
+    sampler = DistributedSampler(
+        dataset, num_replicas=context.world_size, rank=context.rank, shuffle=shuffle, seed=seed
+    )
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler)
 
 

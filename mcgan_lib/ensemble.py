@@ -50,10 +50,10 @@ import copy
 import math
 import os
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -66,7 +66,14 @@ from mcgan_lib.data.toy import GaussianMixture
 from mcgan_lib.fused import retain_freed_memory
 from mcgan_lib.nets.mlp import MLPGenerator
 from mcgan_lib.regularizers.base import NoRegularizer, Regularizer
-from mcgan_lib.training import Callback, History, TrainConfig, TrainingLoop, discriminator_objective, generator_objective
+from mcgan_lib.training import (
+    Callback,
+    History,
+    TrainConfig,
+    TrainingLoop,
+    discriminator_objective,
+    generator_objective,
+)
 from mcgan_lib.validation import check_int
 
 # TrainConfig fields that may differ between members; every other field must be equal.
@@ -145,7 +152,9 @@ def _normal_draws_concatenate(first: int, second: int, device) -> bool:
     rng.manual_seed(0)
     joint = torch.randn(first + second, generator=rng, device=device)
     rng.manual_seed(0)
-    parts = torch.cat([torch.randn(first, generator=rng, device=device), torch.randn(second, generator=rng, device=device)])
+    parts = torch.cat(
+        [torch.randn(first, generator=rng, device=device), torch.randn(second, generator=rng, device=device)]
+    )
     return torch.equal(joint, parts)
 
 
@@ -177,8 +186,17 @@ class StackedAdam:
     of once per parameter (the idea of ``torch.optim.Adam(foreach=True)``; element-wise, so the same bits).
     """
 
-    def __init__(self, names: Sequence[str], lr, betas, weight_decay, amsgrad: bool, device,
-                 flat: torch.Tensor | None = None, shapes: dict[str, tuple] | None = None):
+    def __init__(
+        self,
+        names: Sequence[str],
+        lr,
+        betas,
+        weight_decay,
+        amsgrad: bool,
+        device,
+        flat: torch.Tensor | None = None,
+        shapes: dict[str, tuple] | None = None,
+    ):
         self.names = list(names)
         self.lr = _per_member(lr, device)
         self.beta1 = _per_member([b[0] for b in betas], device)
@@ -203,10 +221,12 @@ class StackedAdam:
             if not self.moments:
                 self.moments = {key: torch.zeros_like(self.flat) for key in self._moment_names()}
             start = 0
-            for other in self.names[:self.names.index(name)]:
+            for other in self.names[: self.names.index(name)]:
                 start += math.prod(self.shapes[other])
             size = math.prod(self.shapes[name])
-            moments = {key: m[:, start:start + size].view(len(m), *self.shapes[name]) for key, m in self.moments.items()}
+            moments = {
+                key: m[:, start : start + size].view(len(m), *self.shapes[name]) for key, m in self.moments.items()
+            }
         state = self.state[name] = {"step": 0, **moments}
         return state
 
@@ -226,8 +246,9 @@ class StackedAdam:
         self._update(self.flat, grad, self.moments, self.state[self.names[0]]["step"], frozen)
 
     @torch.no_grad()
-    def step(self, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor | None],
-             frozen: torch.Tensor | None = None) -> None:
+    def step(
+        self, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor | None], frozen: torch.Tensor | None = None
+    ) -> None:
         for name in self.names:
             grad = grads.get(name)
             if grad is None:
@@ -244,8 +265,9 @@ class StackedAdam:
         finite = [torch.isfinite(t.reshape(t.shape[0], -1)).all(dim=1) for t in tensors]
         return torch.stack(finite).all(dim=0) if finite else None
 
-    def _update(self, param: torch.Tensor, grad: torch.Tensor, moments: dict, t: int,
-                frozen: torch.Tensor | None = None) -> None:
+    def _update(
+        self, param: torch.Tensor, grad: torch.Tensor, moments: dict, t: int, frozen: torch.Tensor | None = None
+    ) -> None:
         beta1, beta2 = _expand(self.beta1, param), _expand(self.beta2, param)
         weight_decay, lr = _expand(self.weight_decay, param), _expand(self.lr, param)
         if isinstance(weight_decay, torch.Tensor):
@@ -347,10 +369,26 @@ class EnsembleTrainer(TrainingLoop):
         betas = [c.betas for c in self.configs]
         decay = [c.weight_decay for c in self.configs]
         shapes = {name: tuple(p.shape[1:]) for name, p in self.params.items()}
-        self.optimizer_g = StackedAdam(self.g_names, [c.lr_g for c in self.configs], betas, decay, amsgrad, self.device,
-                                       self.flat.get("generator"), shapes)
-        self.optimizer_d = StackedAdam(self.d_names, [c.lr_d for c in self.configs], betas, decay, amsgrad, self.device,
-                                       self.flat.get("discriminator"), shapes)
+        self.optimizer_g = StackedAdam(
+            self.g_names,
+            [c.lr_g for c in self.configs],
+            betas,
+            decay,
+            amsgrad,
+            self.device,
+            self.flat.get("generator"),
+            shapes,
+        )
+        self.optimizer_d = StackedAdam(
+            self.d_names,
+            [c.lr_d for c in self.configs],
+            betas,
+            decay,
+            amsgrad,
+            self.device,
+            self.flat.get("discriminator"),
+            shapes,
+        )
         clips = [math.inf if c.grad_clip is None else c.grad_clip for c in self.configs]
         self.grad_clip = None if all(math.isinf(c) for c in clips) else torch.tensor(clips, device=self.device)
         self._objective = {
@@ -380,7 +418,9 @@ class EnsembleTrainer(TrainingLoop):
     def _check_regularizers(self, regularizers: list[Regularizer]) -> None:
         for i, regularizer in enumerate(regularizers):
             if not isinstance(regularizer, Regularizer):
-                raise ValueError(f"members[{i}].regularizer must be a Regularizer or None, got {type(regularizer).__name__}")
+                raise ValueError(
+                    f"members[{i}].regularizer must be a Regularizer or None, got {type(regularizer).__name__}"
+                )
         first = regularizer_structure(regularizers[0])
         for i, regularizer in enumerate(regularizers[1:], start=1):
             problems = describe_differences(first, regularizer_structure(regularizer), "regularizer")
@@ -393,7 +433,9 @@ class EnsembleTrainer(TrainingLoop):
 
     def _check_template(self) -> None:
         template = self.template
-        reason = unbatchable_reason(Member(template.generator, template.discriminator, self.config, template.regularizer))
+        reason = unbatchable_reason(
+            Member(template.generator, template.discriminator, self.config, template.regularizer)
+        )
         if reason:
             raise ValueError(reason)
         generator = self.template.generator
@@ -509,8 +551,8 @@ class EnsembleTrainer(TrainingLoop):
                 if joint[copies]:
                     torch.randn(sum(sizes), generator=rng, out=normals[i])
                 else:
-                    torch.randn(sizes[0], generator=rng, out=normals[i, :sizes[0]])
-                    torch.randn(sizes[1], generator=rng, out=normals[i, sizes[0]:])
+                    torch.randn(sizes[0], generator=rng, out=normals[i, : sizes[0]])
+                    torch.randn(sizes[1], generator=rng, out=normals[i, sizes[0] :])
             noise, z = normals.split(sizes, dim=1)
             real = centers[modes] + data.std * noise.view(self.size, n, dim)
             return real, None, z.view(self.size, copies * n, latent)
@@ -546,7 +588,9 @@ class EnsembleTrainer(TrainingLoop):
             else:
                 grads = dict(zip(names, grads))
                 if not everyone:
-                    grads = {n: None if g is None else torch.where(_expand(self.active, g), g, 0.0) for n, g in grads.items()}
+                    grads = {
+                        n: None if g is None else torch.where(_expand(self.active, g), g, 0.0) for n, g in grads.items()
+                    }
                 self._clip(grads)
                 optimizer.step(self.params, grads, frozen)
                 grad_flat = torch.cat([g.reshape(self.size, -1) for g in grads.values() if g is not None], dim=1)
@@ -559,7 +603,9 @@ class EnsembleTrainer(TrainingLoop):
         """(E, P) copy of the members' parameters ``names``."""
         return torch.cat([self.params[n].detach().reshape(self.size, -1) for n in names], dim=1).clone()
 
-    def _check_members(self, names: list[str], optimizer: StackedAdam, before: torch.Tensor, grad: torch.Tensor) -> None:
+    def _check_members(
+        self, names: list[str], optimizer: StackedAdam, before: torch.Tensor, grad: torch.Tensor
+    ) -> None:
         """After a sampled step (every ``log_every``), freeze as diverged each live member whose optimiser
         state overflowed, or whose non-zero gradient changed none of its weights: the single Trainer's
         checks, per member (the step is recorded in :attr:`diverged_at`)."""
@@ -626,8 +672,8 @@ class EnsembleTrainer(TrainingLoop):
         z = self.template.generator.sample_latent(n, rng, device="cpu").to(self.device)
         if condition is not None:
             condition = condition.to(self.device)
-        g_params = {k[len("generator."):]: v for k, v in self.params.items() if k.startswith("generator.")}
-        g_buffers = {k[len("generator."):]: v for k, v in self.buffers.items() if k.startswith("generator.")}
+        g_params = {k[len("generator.") :]: v for k, v in self.params.items() if k.startswith("generator.")}
+        g_buffers = {k[len("generator.") :]: v for k, v in self.buffers.items() if k.startswith("generator.")}
         generator = self.template.generator
         was_training = generator.training
         generator.eval()
@@ -661,7 +707,7 @@ class EnsembleTrainer(TrainingLoop):
             "history": self.history.state_dict(),
         }
 
-    def resume(self, path: str | Path | None = None) -> "EnsembleTrainer":
+    def resume(self, path: str | Path | None = None) -> EnsembleTrainer:
         """Continue exactly from a checkpoint of this same ensemble (members, settings and data are checked)."""
         path = Path(path) if path is not None else self.checkpoint_dir
         if path is None:
@@ -677,9 +723,14 @@ class EnsembleTrainer(TrainingLoop):
         else:
             for i in range(self.size):
                 problems += describe_differences(
-                    saved_configs[i], current["configs"][i], f"members[{i}].config", ignore=TrainConfig.RESUMABLE_CHANGES
+                    saved_configs[i],
+                    current["configs"][i],
+                    f"members[{i}].config",
+                    ignore=TrainConfig.RESUMABLE_CHANGES,
                 )
-                problems += describe_differences(saved_regs[i], current["regularizer_configs"][i], f"members[{i}].regularizer")
+                problems += describe_differences(
+                    saved_regs[i], current["regularizer_configs"][i], f"members[{i}].regularizer"
+                )
         if problems:
             raise CheckpointError(f"checkpoint {path} was written for another ensemble:\n  " + "\n  ".join(problems))
         with torch.no_grad():

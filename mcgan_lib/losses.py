@@ -25,7 +25,9 @@ def _check(kind: str) -> None:
         raise ValueError(f"gan_loss must be one of {list(GAN_LOSSES)}, got {kind!r}")
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "non_saturating") -> torch.Tensor:
+def discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "non_saturating"
+) -> torch.Tensor:
     """D's loss; ``-log D(x) = softplus(-l)``, ``-log(1 - D(G(z))) = softplus(l)``."""
     _check(kind)
     if kind == "hinge":

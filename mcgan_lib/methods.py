@@ -19,8 +19,8 @@ paper used on its own tasks, where the toy default differs.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.experiments.fitting import fit_predictors
@@ -144,8 +144,9 @@ def _moment_reconstruction(variant: str):
 
 
 def _encoder(data, setup, seed):
-    return MLPEncoder(data.data_dim, setup.latent_dim, hidden_dim=setup.hidden_dim,
-                      seed=seed + EXTRA_NETWORK_SEED_OFFSETS["encoder"])
+    return MLPEncoder(
+        data.data_dim, setup.latent_dim, hidden_dim=setup.hidden_dim, seed=seed + EXTRA_NETWORK_SEED_OFFSETS["encoder"]
+    )
 
 
 def _reg_gan(data, setup, seed, weight, lambda_mode):
@@ -153,8 +154,15 @@ def _reg_gan(data, setup, seed, weight, lambda_mode):
 
 
 def _mdgan(data, setup, seed, weight):
-    d1, d2 = (MLPDiscriminator(data.data_dim, hidden_dim=setup.d_hidden_dim, input_scale=setup.d_input_scale,
-                               seed=seed + EXTRA_NETWORK_SEED_OFFSETS[k]) for k in ("d1", "d2"))
+    d1, d2 = (
+        MLPDiscriminator(
+            data.data_dim,
+            hidden_dim=setup.d_hidden_dim,
+            input_scale=setup.d_input_scale,
+            seed=seed + EXTRA_NETWORK_SEED_OFFSETS[k],
+        )
+        for k in ("d1", "d2")
+    )
     return ManifoldDiffusionRegularizer(_encoder(data, setup, seed), d1, d2, weight)
 
 
@@ -165,24 +173,56 @@ def _variant_label(variant: str) -> str:
 # ---------------------------------------------------------------------------------------------- the table
 MR_REFERENCE = "MR-GAN thesis App. B: λ = 10 (pix2pix), K = 10"
 register_method(Method("gan", "GAN", _plain))
-register_method(Method("gan_l2", "GAN + ℓ2", _reconstruction(2, 1.0), {"weight": 1.0},
-                       reference="MR-GAN thesis App. B: λ_ℓ2 = 1000 (super-resolution), 100 (inpainting)"))
-register_method(Method("gan_l1", "GAN + ℓ1", _reconstruction(1, 1.0), {"weight": 1.0}, in_comparison=False,
-                       reference="pix2pix and MR-GAN thesis App. B: λ_ℓ1 = 100"))
+register_method(
+    Method(
+        "gan_l2",
+        "GAN + ℓ2",
+        _reconstruction(2, 1.0),
+        {"weight": 1.0},
+        reference="MR-GAN thesis App. B: λ_ℓ2 = 1000 (super-resolution), 100 (inpainting)",
+    )
+)
+register_method(
+    Method(
+        "gan_l1",
+        "GAN + ℓ1",
+        _reconstruction(1, 1.0),
+        {"weight": 1.0},
+        in_comparison=False,
+        reference="pix2pix and MR-GAN thesis App. B: λ_ℓ1 = 100",
+    )
+)
 register_method(Method("l2", "ℓ2 alone", _reconstruction(2, 0.0), {"weight": 1.0}, in_comparison=False))
 register_method(Method("l1", "ℓ1 alone", _reconstruction(1, 0.0), {"weight": 1.0}, in_comparison=False))
-register_method(Method("ms", "MSGAN", _mode_seeking, {"weight": 1.0, "reduction": "batch"},
-                       reference="MSGAN Eq. 2: λ_ms = 1"))
-register_method(Method("hm", "HMGAN", _hierarchical, {"weight": 1.0, "ere": 0.0, "pairs": "batch", "bounds": None,
-                                                        "out_of_range": "error"},
-                       reference="HMGAN Eq. 3: every ERE λ^(i) = 0 (HMGAN¹), β = 1"))
+register_method(
+    Method("ms", "MSGAN", _mode_seeking, {"weight": 1.0, "reduction": "batch"}, reference="MSGAN Eq. 2: λ_ms = 1")
+)
+register_method(
+    Method(
+        "hm",
+        "HMGAN",
+        _hierarchical,
+        {"weight": 1.0, "ere": 0.0, "pairs": "batch", "bounds": None, "out_of_range": "error"},
+        reference="HMGAN Eq. 3: every ERE λ^(i) = 0 (HMGAN¹), β = 1",
+    )
+)
 for _variant in VARIANTS:
     _defaults = {"weight": 1.0, "samples_per_input": 8}
     if parse_variant(_variant)[2]:
         _defaults["predictor_steps"] = PREDICTOR_STEPS
-    register_method(Method(_variant, _variant_label(_variant), _moment_reconstruction(_variant), _defaults,
-                           reference=MR_REFERENCE))
-register_method(Method("reg_gan", "Reg-GAN", _reg_gan, {"weight": 0.5, "lambda_mode": 0.5}, conditional=False,
-                       reference="Che et al. Eq. 3: λ1 (geometric), λ2 (mode)"))
-register_method(Method("mdgan", "MDGAN", _mdgan, {"weight": 0.5}, conditional=False,
-                       reference="Che et al., MDGAN manifold step: λ"))
+    register_method(
+        Method(_variant, _variant_label(_variant), _moment_reconstruction(_variant), _defaults, reference=MR_REFERENCE)
+    )
+register_method(
+    Method(
+        "reg_gan",
+        "Reg-GAN",
+        _reg_gan,
+        {"weight": 0.5, "lambda_mode": 0.5},
+        conditional=False,
+        reference="Che et al. Eq. 3: λ1 (geometric), λ2 (mode)",
+    )
+)
+register_method(
+    Method("mdgan", "MDGAN", _mdgan, {"weight": 0.5}, conditional=False, reference="Che et al., MDGAN manifold step: λ")
+)

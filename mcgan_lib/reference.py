@@ -11,16 +11,56 @@ import pandas as pd
 
 REPORTED_TOY_RESULTS = [
     # source, method, task, modes captured, high-quality %, reverse KL, protocol note
-    ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", "ring", "1", "99.3", None, "5 runs, 2,500 samples, ring radius 1"),
+    (
+        "VEEGAN (Srivastava et al. 2017), Table 1",
+        "GAN",
+        "ring",
+        "1",
+        "99.3",
+        None,
+        "5 runs, 2,500 samples, ring radius 1",
+    ),
     ("VEEGAN (Srivastava et al. 2017), Table 1", "Unrolled GAN", "ring", "7.6", "35.6", None, "5 runs"),
     ("VEEGAN (Srivastava et al. 2017), Table 1", "VEEGAN", "ring", "8", "52.9", None, "5 runs"),
     ("VEEGAN (Srivastava et al. 2017), Table 1", "GAN", "grid", "3.3", "0.5", None, "5 runs, std 0.05"),
     ("VEEGAN (Srivastava et al. 2017), Table 1", "Unrolled GAN", "grid", "23.6", "16", None, "5 runs"),
     ("VEEGAN (Srivastava et al. 2017), Table 1", "VEEGAN", "grid", "24.6", "40", None, "5 runs"),
-    ("PacGAN (Lin et al. 2018), Table 1", "GAN", "ring", "6.3 ± 0.5", "98.2 ± 0.2", "0.45 ± 0.09", "10 trials, ± s.e., ring radius 1, std 0.01"),
-    ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", "ring", "7.9 ± 0.1", "95.6 ± 2.0", "0.07 ± 0.03", "10 trials, ± s.e."),
-    ("PacGAN (Lin et al. 2018), Table 1", "GAN", "grid", "17.3 ± 0.8", "94.8 ± 0.7", "0.70 ± 0.07", "10 trials, ± s.e."),
-    ("PacGAN (Lin et al. 2018), Table 1", "PacGAN2", "grid", "23.8 ± 0.7", "91.3 ± 0.8", "0.13 ± 0.04", "10 trials, ± s.e."),
+    (
+        "PacGAN (Lin et al. 2018), Table 1",
+        "GAN",
+        "ring",
+        "6.3 ± 0.5",
+        "98.2 ± 0.2",
+        "0.45 ± 0.09",
+        "10 trials, ± s.e., ring radius 1, std 0.01",
+    ),
+    (
+        "PacGAN (Lin et al. 2018), Table 1",
+        "PacGAN2",
+        "ring",
+        "7.9 ± 0.1",
+        "95.6 ± 2.0",
+        "0.07 ± 0.03",
+        "10 trials, ± s.e.",
+    ),
+    (
+        "PacGAN (Lin et al. 2018), Table 1",
+        "GAN",
+        "grid",
+        "17.3 ± 0.8",
+        "94.8 ± 0.7",
+        "0.70 ± 0.07",
+        "10 trials, ± s.e.",
+    ),
+    (
+        "PacGAN (Lin et al. 2018), Table 1",
+        "PacGAN2",
+        "grid",
+        "23.8 ± 0.7",
+        "91.3 ± 0.8",
+        "0.13 ± 0.04",
+        "10 trials, ± s.e.",
+    ),
 ]
 
 

@@ -44,10 +44,10 @@ import hashlib
 import itertools
 import json
 import os
-import warnings
 import time
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -238,12 +238,23 @@ def plan_sweep(
     keep_samples = check_int("keep_samples", keep_samples, minimum=0)
     settings = _grid_settings(grid, method)
     task_name = task if isinstance(task, str) else getattr(data, "name", type(data).__name__)
-    description = canonical({
-        "task_name": task_name, "task": data.spec(), "task_class": type(data).__name__, "method": method,
-        "settings": settings_in_force, "grid": dict(grid or {}), "seeds": seeds,
-        "setup": dataclasses.asdict(setup), "steps": steps, "n_eval_samples": n_eval_samples,
-        "keep_samples": keep_samples, "keep_generators": bool(keep_generators), "library": library_fingerprint(),
-    })
+    description = canonical(
+        {
+            "task_name": task_name,
+            "task": data.spec(),
+            "task_class": type(data).__name__,
+            "method": method,
+            "settings": settings_in_force,
+            "grid": dict(grid or {}),
+            "seeds": seeds,
+            "setup": dataclasses.asdict(setup),
+            "steps": steps,
+            "n_eval_samples": n_eval_samples,
+            "keep_samples": keep_samples,
+            "keep_generators": bool(keep_generators),
+            "library": library_fingerprint(),
+        }
+    )
     return SweepPlan(data, method, seeds, setup, steps, options, settings, description)
 
 
@@ -282,8 +293,9 @@ def sweep(
     """
     check_choice("engine", engine, ENGINES)
     max_members = check_int("max_members", max_members, minimum=1)
-    plan = plan_sweep(task, method, grid, seeds, setup, steps, method_options, n_eval_samples, keep_samples,
-                      keep_generators)
+    plan = plan_sweep(
+        task, method, grid, seeds, setup, steps, method_options, n_eval_samples, keep_samples, keep_generators
+    )
     table = _lookup_or_train(plan, bool(keep_generators), cache, cache_dir, stored, max_members, engine, progress)
     table.attrs["description"] = plan.description
     return table
@@ -301,8 +313,11 @@ def _lookup_or_train(plan: SweepPlan, keep_generators, cache, cache_dir, stored,
     jobs = [(setting, seed) for setting in plan.settings for seed in plan.seeds]
     if cache:
         table = read_table(stem, description)
-        generators = _load_generators(Path(f"{stem}.generators.pt"), data, setup, [s for _, s in jobs]) if (
-            table is not None and keep_generators) else None
+        generators = (
+            _load_generators(Path(f"{stem}.generators.pt"), data, setup, [s for _, s in jobs])
+            if (table is not None and keep_generators)
+            else None
+        )
         if table is not None and (generators is not None or not keep_generators):
             if keep_generators:
                 table["generator"] = generators
@@ -320,8 +335,13 @@ def _lookup_or_train(plan: SweepPlan, keep_generators, cache, cache_dir, stored,
             metrics = data.evaluate(generator, n_eval_samples)
             if diverged is not None:  # its last finite weights are not a trained model: no scores
                 metrics = {key: float("nan") for key in metrics}
-            row = {**setting, "seed": seed, **metrics,
-                   "diverged_at_step": float("nan") if diverged is None else diverged, "train_seconds": seconds}
+            row = {
+                **setting,
+                "seed": seed,
+                **metrics,
+                "diverged_at_step": float("nan") if diverged is None else diverged,
+                "train_seconds": seconds,
+            }
             if keep_samples:
                 row["samples"] = stored_samples(generator, data, keep_samples) if diverged is None else None
             if keep_generators:
@@ -337,7 +357,9 @@ def _lookup_or_train(plan: SweepPlan, keep_generators, cache, cache_dir, stored,
             if keep_generators:
                 _save_generators(table, Path(f"{stem}.generators.pt"))
         except OSError as error:
-            warnings.warn(f"sweep cache: could not write {stem} ({error}); the table is returned uncached", stacklevel=3)
+            warnings.warn(
+                f"sweep cache: could not write {stem} ({error}); the table is returned uncached", stacklevel=3
+            )
             table.attrs.update(cache_path=None)
     return table
 
@@ -357,7 +379,7 @@ def _train(data, members: list[Member], engine: str, max_members: int, progress:
             raise ValueError(f"engine='ensemble' cannot train these members: {unbatchable_reason(members[indices[0]])}")
         size = max_members if batched else 1
         for start in range(0, len(indices), size):
-            chunk = indices[start:start + size]
+            chunk = indices[start : start + size]
             yield chunk, (_train_ensemble if batched else _train_single)(data, [members[i] for i in chunk], progress)
 
 
@@ -371,7 +393,9 @@ def _train_ensemble(data, members: list[Member], progress: bool) -> list[tuple]:
 
 def _train_single(data, members: list[Member], progress: bool) -> list[tuple]:
     (member,) = members
-    trainer = Trainer(data, member.generator, member.discriminator, member.config, member.regularizer, progress=progress)
+    trainer = Trainer(
+        data, member.generator, member.discriminator, member.config, member.regularizer, progress=progress
+    )
     began = time.perf_counter()
     try:
         trainer.train()
@@ -411,10 +435,14 @@ def compare(
                 skipped.append((task, method))
                 continue
             table = sweep(task, method, seeds=seeds, **sweep_kwargs)
-            tables.append(table.assign(
-                label=METHODS[method].label, coverage=table[data.coverage_metric],
-                coverage_strict=table[data.strict_coverage_metric], coverage_max=data.full_coverage,
-            ))
+            tables.append(
+                table.assign(
+                    label=METHODS[method].label,
+                    coverage=table[data.coverage_metric],
+                    coverage_strict=table[data.strict_coverage_metric],
+                    coverage_max=data.full_coverage,
+                )
+            )
     if not tables:
         raise ValueError(
             f"compare has nothing to run: every requested method needs unconditional data and every task is "
@@ -425,19 +453,31 @@ def compare(
     return result
 
 
-NOT_METRICS = {"task", "method", "label", "seed", "setting", "samples", "generator", "train_seconds",
-               "diverged_at_step", "coverage_max"}
+NOT_METRICS = {
+    "task",
+    "method",
+    "label",
+    "seed",
+    "setting",
+    "samples",
+    "generator",
+    "train_seconds",
+    "diverged_at_step",
+    "coverage_max",
+}
 
 
-def summarize(table: pd.DataFrame, by: str | Sequence[str] = "method", metrics: Sequence[str] | None = None,
-              digits: int = 2) -> pd.DataFrame:
-    """"mean ± std" (sample std, ddof=1; 0 for one seed) of each metric per group of ``by``, skipping
+def summarize(
+    table: pd.DataFrame, by: str | Sequence[str] = "method", metrics: Sequence[str] | None = None, digits: int = 2
+) -> pd.DataFrame:
+    """ "mean ± std" (sample std, ddof=1; 0 for one seed) of each metric per group of ``by``, skipping
     diverged runs' NaN scores ("—" when a group has none), with the seed count and, for a sweep table,
     the number of diverged runs. ``metrics`` None: every numeric column but the bookkeeping ones."""
     keys = [by] if isinstance(by, str) else list(by)
     if metrics is None:
-        metrics = [c for c in table.columns
-                   if c not in NOT_METRICS | set(keys) and pd.api.types.is_numeric_dtype(table[c])]
+        metrics = [
+            c for c in table.columns if c not in NOT_METRICS | set(keys) and pd.api.types.is_numeric_dtype(table[c])
+        ]
     grouped = table.groupby(keys if len(keys) > 1 else keys[0], sort=False)
     out = pd.DataFrame(index=grouped.size().index)
     for metric in metrics:
@@ -451,7 +491,8 @@ def summarize(table: pd.DataFrame, by: str | Sequence[str] = "method", metrics: 
     return out
 
 
-def summary_table(table: pd.DataFrame, metrics=("coverage", "coverage_strict", "high_quality_fraction", "reverse_kl"),
-                  digits: int = 2) -> pd.DataFrame:
+def summary_table(
+    table: pd.DataFrame, metrics=("coverage", "coverage_strict", "high_quality_fraction", "reverse_kl"), digits: int = 2
+) -> pd.DataFrame:
     """:func:`summarize` of a :func:`compare` table per (task, method label), as plain columns."""
     return summarize(table, ["task", "label"], list(metrics), digits).reset_index().rename(columns={"label": "method"})

@@ -69,7 +69,9 @@ def write_table(table: pd.DataFrame, stem: Path, description: dict, provenance: 
     scalars.to_csv(csv.with_name(csv.name + suffix), index=False)
     payload = {
         f"{column}/{row}": np.asarray(value)
-        for column in arrays for row, value in enumerate(table[column]) if value is not None
+        for column in arrays
+        for row, value in enumerate(table[column])
+        if value is not None
     }
     with open(npz.with_name(npz.name + suffix), "wb") as handle:
         np.savez_compressed(handle, **payload)

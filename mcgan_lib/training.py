@@ -26,9 +26,9 @@ import dataclasses
 import math
 import signal
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import torch
 from torch import nn
@@ -149,7 +149,7 @@ class TrainConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -173,7 +173,7 @@ class History:
         for key, value in values.items():
             column = table.setdefault(key, [math.nan] * (n - 1))
             column.append(float(value))
-        for key, column in table.items():  # keep columns aligned when a value is absent this time
+        for column in table.values():  # keep columns aligned when a value is absent this time
             if len(column) < n:
                 column.append(math.nan)
 
@@ -199,17 +199,17 @@ class History:
 class Callback:
     """Hooks called by :class:`Trainer`; override the ones you need."""
 
-    def on_train_begin(self, trainer: "Trainer") -> None: ...
+    def on_train_begin(self, trainer: Trainer) -> None: ...
 
-    def on_step_end(self, trainer: "Trainer", logs: dict[str, float]) -> None: ...
+    def on_step_end(self, trainer: Trainer, logs: dict[str, float]) -> None: ...
 
-    def on_train_end(self, trainer: "Trainer") -> None: ...
+    def on_train_end(self, trainer: Trainer) -> None: ...
 
 
 class EvaluateEvery(Callback):
     """Every ``every`` steps (and at the end), record ``evaluate(trainer) -> dict`` in history["eval"]."""
 
-    def __init__(self, every: int, evaluate: Callable[["Trainer"], dict]):
+    def __init__(self, every: int, evaluate: Callable[[Trainer], dict]):
         self.every = check_int("every", every, minimum=1)
         self.evaluate = evaluate
 
@@ -267,8 +267,15 @@ def _weighted(term: torch.Tensor, weight) -> torch.Tensor:
 
 
 def discriminator_objective(
-    generator: nn.Module, discriminator: nn.Module, regularizer: Regularizer, batch, z: torch.Tensor,
-    gan_loss: str, step: int, rng: torch.Generator | None = None, sample_latent: Callable | None = None,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    regularizer: Regularizer,
+    batch,
+    z: torch.Tensor,
+    gan_loss: str,
+    step: int,
+    rng: torch.Generator | None = None,
+    sample_latent: Callable | None = None,
 ) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
     """D's loss on one batch: ``adversarial_weight`` × the adversarial loss on real vs G(z) (G not
     differentiated) + the regularizer's discriminator terms. Returns ``(loss, terms)``; ``loss`` is
@@ -286,8 +293,16 @@ def discriminator_objective(
         terms["d_adversarial"] = adversarial
         loss = _weighted(adversarial, regularizer.adversarial_weight)
     context = DiscriminatorStep(
-        step=step, batch=batch, fake=fake, real_logits=real_logits, fake_logits=fake_logits,
-        generator=generator, discriminator=discriminator, rng=rng, gan_loss=gan_loss, sample_latent=sample_latent,
+        step=step,
+        batch=batch,
+        fake=fake,
+        real_logits=real_logits,
+        fake_logits=fake_logits,
+        generator=generator,
+        discriminator=discriminator,
+        rng=rng,
+        gan_loss=gan_loss,
+        sample_latent=sample_latent,
     )
     for name, term in regularizer.discriminator_terms(context).items():
         terms[f"d_{name}"] = term
@@ -296,8 +311,14 @@ def discriminator_objective(
 
 
 def generator_objective(
-    generator: nn.Module, discriminator: nn.Module, regularizer: Regularizer, batch, z: torch.Tensor,
-    gan_loss: str, step: int, rng: torch.Generator | None = None,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    regularizer: Regularizer,
+    batch,
+    z: torch.Tensor,
+    gan_loss: str,
+    step: int,
+    rng: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """G's loss on one batch: ``z`` holds ``latent_copies`` latents per row of ``batch`` (copy-major),
     run through G in one forward pass; ``adversarial_weight`` × the adversarial loss on all copies +
@@ -320,10 +341,17 @@ def generator_objective(
         terms["g_adversarial"] = adversarial
         loss = _weighted(adversarial, regularizer.adversarial_weight)
     context = GeneratorStep(
-        step=step, batch=batch, z=z.reshape(copies, n, -1),
+        step=step,
+        batch=batch,
+        z=z.reshape(copies, n, -1),
         condition=None if condition is None else condition.reshape(copies, n, -1),
-        fake=fake_flat.reshape(copies, n, *fake_flat.shape[1:]), features=features,
-        fake_logits=fake_logits, generator=generator, discriminator=discriminator, rng=rng, gan_loss=gan_loss,
+        fake=fake_flat.reshape(copies, n, *fake_flat.shape[1:]),
+        features=features,
+        fake_logits=fake_logits,
+        generator=generator,
+        discriminator=discriminator,
+        rng=rng,
+        gan_loss=gan_loss,
     )
     for name, term in regularizer.generator_terms(context).items():
         terms[f"g_{name}"] = term
@@ -369,7 +397,11 @@ class TrainingLoop:
             self.history.record("loss", self.step, **logs)
         for callback in self.callbacks:
             callback.on_step_end(self, logs or {})
-        if self.checkpoint_dir is not None and self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+        if (
+            self.checkpoint_dir is not None
+            and self.config.checkpoint_every
+            and self.step % self.config.checkpoint_every == 0
+        ):
             self.save_checkpoint()
         return logs
 
@@ -486,7 +518,10 @@ class Trainer(TrainingLoop):
             )
 
     def _diverged(
-        self, reason: str, step: int, updated: bool = True,
+        self,
+        reason: str,
+        step: int,
+        updated: bool = True,
         advice: str = "Try a smaller learning rate, gradient clipping or a smaller λ.",
     ) -> TrainingDivergedError:
         if self.last_checkpoint is not None:
@@ -498,7 +533,9 @@ class Trainer(TrainingLoop):
         return TrainingDivergedError(
             f"{reason} at step {step}; training stopped "
             f"{'without saving this state' if updated else 'before updating the networks'}, and {where}. {advice}",
-            reason=reason, step=step, last_checkpoint=self.last_checkpoint,
+            reason=reason,
+            step=step,
+            last_checkpoint=self.last_checkpoint,
         )
 
     def _check_finite(self, name: str, value: torch.Tensor, step: int) -> None:
@@ -509,7 +546,9 @@ class Trainer(TrainingLoop):
     def _finite_state(optimizer: torch.optim.Optimizer) -> bool:
         """Whether every floating-point tensor of the optimiser's state (Adam's moments) is finite."""
         tensors = [
-            t for state in optimizer.state.values() for t in state.values()
+            t
+            for state in optimizer.state.values()
+            for t in state.values()
             if isinstance(t, torch.Tensor) and t.is_floating_point() and t.numel() > 1
         ]
         return not tensors or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
@@ -520,7 +559,8 @@ class Trainer(TrainingLoop):
         if not self._finite_state(optimizer):
             raise self._diverged(
                 f"the {network}'s optimiser state (Adam's moment estimates) became non-finite: its gradients "
-                "overflowed, so from now on every update is 0 or NaN", self.step + 1,
+                "overflowed, so from now on every update is 0 or NaN",
+                self.step + 1,
             )
         if not params_with_grad:
             return
@@ -529,13 +569,15 @@ class Trainer(TrainingLoop):
         if unchanged and bool(grad_nonzero):
             raise self._diverged(
                 f"the {network}'s update left every weight unchanged although its gradient is not zero (an "
-                "overflowed optimiser state, or a learning rate too small to change the weights)", self.step + 1,
+                "overflowed optimiser state, or a learning rate too small to change the weights)",
+                self.step + 1,
                 advice="Check that the learning rate and λ lie in a sensible range (e.g. lr 1e-4 to 1e-2).",
             )
 
     def _check_state(self) -> None:
         for network, params, optimizer in (
-            ("generator", self._g_params, self.optimizer_g), ("discriminator", self._d_params, self.optimizer_d),
+            ("generator", self._g_params, self.optimizer_g),
+            ("discriminator", self._d_params, self.optimizer_d),
         ):
             if params and not bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):
                 raise self._diverged(f"a weight of the {network} became non-finite", self.step)
@@ -566,8 +608,15 @@ class Trainer(TrainingLoop):
         batch = self.data.sample_batch(self.config.batch_size, self.rng).to(self.device)
         z = self._sample_latent(len(batch))
         loss, terms = discriminator_objective(
-            self.generator, self.discriminator, self.regularizer, batch, z, self.config.gan_loss, self.step + 1,
-            rng=self.rng, sample_latent=self._sample_latent,
+            self.generator,
+            self.discriminator,
+            self.regularizer,
+            batch,
+            z,
+            self.config.gan_loss,
+            self.step + 1,
+            rng=self.rng,
+            sample_latent=self._sample_latent,
         )
         if loss is None:  # no adversarial loss and no regularizer term: D rests
             return terms
@@ -579,7 +628,13 @@ class Trainer(TrainingLoop):
         batch = self.data.sample_batch(self.config.batch_size, self.rng).to(self.device)
         z = self._sample_latent(self.regularizer.latent_copies * len(batch))
         loss, terms = generator_objective(
-            self.generator, self.discriminator, self.regularizer, batch, z, self.config.gan_loss, self.step + 1,
+            self.generator,
+            self.discriminator,
+            self.regularizer,
+            batch,
+            z,
+            self.config.gan_loss,
+            self.step + 1,
             rng=self.rng,
         )
         self._update("generator loss", loss, self.optimizer_g, self._g_params)
@@ -659,7 +714,7 @@ class Trainer(TrainingLoop):
         self.step = int(state["step"])
         self.history = History(state.get("history", {}))
 
-    def resume(self, path: str | Path | None = None) -> "Trainer":
+    def resume(self, path: str | Path | None = None) -> Trainer:
         """Load ``path`` (a file or a folder; default ``checkpoint_dir``) to continue exactly from it."""
         path = Path(path) if path is not None else self.checkpoint_dir
         if path is None:

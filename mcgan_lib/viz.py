@@ -75,8 +75,18 @@ def draw_gradient_arrows(ax, generator, discriminator, z: torch.Tensor, gan_loss
     scale = norm / norm.max().clamp_min(1e-12)
     arrows = direction / norm * scale
     points = fake.detach().cpu()
-    ax.quiver(points[:, 0], points[:, 1], arrows[:, 0], arrows[:, 1], color="#252525", alpha=0.8,
-              angles="xy", scale_units="xy", scale=1.5, width=0.004)
+    ax.quiver(
+        points[:, 0],
+        points[:, 1],
+        arrows[:, 0],
+        arrows[:, 1],
+        color="#252525",
+        alpha=0.8,
+        angles="xy",
+        scale_units="xy",
+        scale=1.5,
+        width=0.004,
+    )
 
 
 @torch.no_grad()
@@ -161,7 +171,9 @@ def snapshot_timeline(
     """A grid of scatter plots of G's samples (fixed latents) over training: mode hopping shows as the
     purple cloud jumping from mode to mode."""
     if len(steps) != len(samples) or not steps:
-        raise ValueError(f"steps and samples must be non-empty and of equal length, got {len(steps)} and {len(samples)}")
+        raise ValueError(
+            f"steps and samples must be non-empty and of equal length, got {len(steps)} and {len(samples)}"
+        )
     if len(steps) > max_panels:
         chosen = np.unique(np.linspace(0, len(steps) - 1, max_panels).round().astype(int))
         steps = [steps[i] for i in chosen]
@@ -205,7 +217,9 @@ def plot_history(history, metrics=("modes_captured", "high_quality_fraction")) -
     return fig
 
 
-def scatter_grid(panels: dict[str, torch.Tensor], mixture: GaussianMixture, ncols: int = 5, size: float = 2.0) -> Figure:
+def scatter_grid(
+    panels: dict[str, torch.Tensor], mixture: GaussianMixture, ncols: int = 5, size: float = 2.0
+) -> Figure:
     """One small scatter of generated samples per entry of ``panels`` (title -> samples (N, 2))."""
     names = list(panels)
     ncols = min(ncols, len(names))
@@ -216,7 +230,9 @@ def scatter_grid(panels: dict[str, torch.Tensor], mixture: GaussianMixture, ncol
         ax.axis("off")
     for ax, name in zip(axes.flat, names):
         ax.axis("on")
-        ax.scatter(mixture.centers[:, 0], mixture.centers[:, 1], s=30, facecolors="none", edgecolors=REAL_COLOR, linewidths=0.8)
+        ax.scatter(
+            mixture.centers[:, 0], mixture.centers[:, 1], s=30, facecolors="none", edgecolors=REAL_COLOR, linewidths=0.8
+        )
         draw_samples(ax, None, panels[name], size=size)
         _finish(ax, extent, name)
     fig.tight_layout()
@@ -255,8 +271,9 @@ def _pretty(name: str) -> str:
 def _panel_grid(n_panels: int, ncols: int, width: float, height: float, sharex=False, sharey=False):
     ncols = max(1, min(ncols, n_panels))
     nrows = math.ceil(n_panels / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), dpi=80, squeeze=False,
-                             sharex=sharex, sharey=sharey)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(width * ncols, height * nrows), dpi=80, squeeze=False, sharex=sharex, sharey=sharey
+    )
     for ax in axes.flat[n_panels:]:
         fig.delaxes(ax)
     return fig, list(axes.flat[:n_panels])
@@ -300,10 +317,30 @@ def plot_metric_distributions(
         if not scored.empty:
             with warnings.catch_warnings():  # seaborn 0.13 still passes matplotlib's deprecated `vert`
                 warnings.filterwarnings("ignore", message=".*vert: bool was deprecated.*")
-                sns.boxplot(data=scored, x=metric, y=method, order=order, orient="h", ax=ax, color="#e7d4e8",
-                            width=0.6, showfliers=False, linewidth=0.8)
-            sns.stripplot(data=scored, x=metric, y=method, order=order, orient="h", ax=ax, color=FAKE_COLOR,
-                          size=3.5, jitter=0.2, alpha=0.75)
+                sns.boxplot(
+                    data=scored,
+                    x=metric,
+                    y=method,
+                    order=order,
+                    orient="h",
+                    ax=ax,
+                    color="#e7d4e8",
+                    width=0.6,
+                    showfliers=False,
+                    linewidth=0.8,
+                )
+            sns.stripplot(
+                data=scored,
+                x=metric,
+                y=method,
+                order=order,
+                orient="h",
+                ax=ax,
+                color=FAKE_COLOR,
+                size=3.5,
+                jitter=0.2,
+                alpha=0.75,
+            )
         else:  # nothing to draw: keep the categorical rows so the panel still lines up with the others
             ax.set_yticks(range(len(order)), order)
             ax.set_ylim(len(order) - 0.5, -0.5)
@@ -318,12 +355,28 @@ def plot_metric_distributions(
             members = group[group[method] == name_]
             missing = int(_diverged_mask(members, metric).sum())
             if members.empty:
-                ax.text(0.98, row, "not run", transform=ax.get_yaxis_transform(), ha="right", va="center",
-                        fontsize=7, color="#737373")
+                ax.text(
+                    0.98,
+                    row,
+                    "not run",
+                    transform=ax.get_yaxis_transform(),
+                    ha="right",
+                    va="center",
+                    fontsize=7,
+                    color="#737373",
+                )
             elif missing:
-                ax.text(0.98, row, f"✕ {missing} diverged", transform=ax.get_yaxis_transform(), ha="right",
-                        va="center", fontsize=7, color=DIVERGED_COLOR,
-                        bbox={"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 1})
+                ax.text(
+                    0.98,
+                    row,
+                    f"✕ {missing} diverged",
+                    transform=ax.get_yaxis_transform(),
+                    ha="right",
+                    va="center",
+                    fontsize=7,
+                    color=DIVERGED_COLOR,
+                    bbox={"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 1},
+                )
         ax.set_title(str(name), fontsize=9)
         ax.set_xlabel(_pretty(metric), fontsize=8)
         ax.set_ylabel("")
@@ -385,20 +438,38 @@ def plot_sensitivity(
             ax.axhspan(reference_values.min(), reference_values.max(), color="#bdbdbd", alpha=0.25, lw=0)
         if max_value is not None:
             handles["max"] = ax.axhline(max_value, color=REAL_COLOR, ls=":", lw=1)
-        handles["band"] = ax.fill_between(xs, low.to_numpy(float), high.to_numpy(float), color=FAKE_COLOR,
-                                          alpha=0.2, lw=0)
+        handles["band"] = ax.fill_between(
+            xs, low.to_numpy(float), high.to_numpy(float), color=FAKE_COLOR, alpha=0.2, lw=0
+        )
         (handles["mean"],) = ax.plot(xs, stats["mean"].to_numpy(float), color=FAKE_COLOR, marker="o", ms=4, lw=1.5)
         scored = group[group[metric].notna()]
-        handles["seed"] = ax.scatter(scored[x].astype(float), scored[metric], s=8, color="#252525", alpha=0.35,
-                                     lw=0, zorder=3)
+        handles["seed"] = ax.scatter(
+            scored[x].astype(float), scored[metric], s=8, color="#252525", alpha=0.35, lw=0, zorder=3
+        )
         failed = stats[stats["size"] > stats["count"]]
         if not failed.empty:
             transform = ax.get_xaxis_transform()
-            handles["diverged"] = ax.scatter(failed.index.to_numpy(float), np.full(len(failed), 0.93), marker="x",
-                                             color=DIVERGED_COLOR, s=40, lw=1.5, transform=transform, zorder=4)
+            handles["diverged"] = ax.scatter(
+                failed.index.to_numpy(float),
+                np.full(len(failed), 0.93),
+                marker="x",
+                color=DIVERGED_COLOR,
+                s=40,
+                lw=1.5,
+                transform=transform,
+                zorder=4,
+            )
             for value, row in failed.iterrows():
-                ax.text(value, 0.83, f"{int(row['size'] - row['count'])}/{int(row['size'])}", transform=transform,
-                        ha="center", va="top", fontsize=7, color=DIVERGED_COLOR)
+                ax.text(
+                    value,
+                    0.83,
+                    f"{int(row['size'] - row['count'])}/{int(row['size'])}",
+                    transform=transform,
+                    ha="center",
+                    va="top",
+                    fontsize=7,
+                    color=DIVERGED_COLOR,
+                )
         if logx:
             ax.set_xscale("log")
             ax.set_xlim(xs.min() / 1.6, xs.max() * 1.6)
@@ -417,11 +488,24 @@ def plot_sensitivity(
         axes[0].set_ylim(bottom=min(0.0, axes[0].get_ylim()[0]), top=max_value * 1.25)
     for ax in axes[:: max(1, min(ncols, len(panels)))]:
         ax.set_ylabel(_pretty(metric), fontsize=8)
-    names = {"mean": "mean over seeds", "band": "min–max over seeds" if band == "minmax" else "mean ± std",
-             "seed": "one seed", "diverged": "diverged (no score)", "ref": f"{reference_label} (mean, range)", "max": "best possible"}
+    names = {
+        "mean": "mean over seeds",
+        "band": "min–max over seeds" if band == "minmax" else "mean ± std",
+        "seed": "one seed",
+        "diverged": "diverged (no score)",
+        "ref": f"{reference_label} (mean, range)",
+        "max": "best possible",
+    }
     keys = [k for k in ("mean", "band", "seed", "ref", "max", "diverged") if k in handles]
-    fig.legend([handles[k] for k in keys], [names[k] for k in keys], loc="lower center", ncol=len(keys), fontsize=8,
-               frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.legend(
+        [handles[k] for k in keys],
+        [names[k] for k in keys],
+        loc="lower center",
+        ncol=len(keys),
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))

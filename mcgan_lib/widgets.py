@@ -71,7 +71,9 @@ class TrainingSession:
     def figure_png(self) -> bytes:
         from mcgan_lib.viz import gan_lab_figure
 
-        figure = gan_lab_figure(self.trainer.generator, self.trainer.discriminator, self.data, n_samples=600, title=self.status())
+        figure = gan_lab_figure(
+            self.trainer.generator, self.trainer.discriminator, self.data, n_samples=600, title=self.status()
+        )
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         plt.close(figure)
@@ -87,12 +89,20 @@ class TrainingPanel:
         self.regularizer_factory = regularizer_factory
         style = {"description_width": "90px"}
         self.task = w.Dropdown(options=["ring", "grid", "imbalanced_ring"], value=task, description="task", style=style)
-        self.lr = w.FloatLogSlider(value=PLAIN_GAN_SETUP.lr, base=10, min=-5, max=-2, step=0.25, description="learning rate", style=style)
+        self.lr = w.FloatLogSlider(
+            value=PLAIN_GAN_SETUP.lr, base=10, min=-5, max=-2, step=0.25, description="learning rate", style=style
+        )
         self.steps = w.IntSlider(value=steps, min=100, max=20000, step=100, description="steps", style=style)
-        self.latent_dim = w.IntSlider(value=PLAIN_GAN_SETUP.latent_dim, min=1, max=64, description="latent size", style=style)
-        self.batch_size = w.IntSlider(value=PLAIN_GAN_SETUP.batch_size, min=16, max=1024, step=16, description="batch size", style=style)
+        self.latent_dim = w.IntSlider(
+            value=PLAIN_GAN_SETUP.latent_dim, min=1, max=64, description="latent size", style=style
+        )
+        self.batch_size = w.IntSlider(
+            value=PLAIN_GAN_SETUP.batch_size, min=16, max=1024, step=16, description="batch size", style=style
+        )
         self.seed = w.IntText(value=0, description="seed", style=style)
-        self.update_every = w.IntSlider(value=update_every, min=10, max=1000, step=10, description="redraw every", style=style)
+        self.update_every = w.IntSlider(
+            value=update_every, min=10, max=1000, step=10, description="redraw every", style=style
+        )
         self.run_button = w.Button(description="Run", button_style="success", icon="play")
         self.pause_button = w.Button(description="Pause", icon="pause", disabled=True)
         self.step_button = w.Button(description="Step", icon="step-forward", disabled=True)
@@ -101,8 +111,18 @@ class TrainingPanel:
         self.run_button.on_click(lambda _: self.start())
         self.pause_button.on_click(lambda _: self.toggle_pause())
         self.step_button.on_click(lambda _: self.step_once())
-        controls = w.VBox([self.task, self.lr, self.steps, self.latent_dim, self.batch_size, self.seed, self.update_every,
-                           w.HBox([self.run_button, self.pause_button, self.step_button])])
+        controls = w.VBox(
+            [
+                self.task,
+                self.lr,
+                self.steps,
+                self.latent_dim,
+                self.batch_size,
+                self.seed,
+                self.update_every,
+                w.HBox([self.run_button, self.pause_button, self.step_button]),
+            ]
+        )
         self.widget = w.VBox([w.HBox([controls, self.image]), self.status])
         self.session: TrainingSession | None = None
         self._paused = threading.Event()
@@ -116,8 +136,12 @@ class TrainingPanel:
 
     def settings(self) -> SessionSettings:
         return SessionSettings(
-            task=self.task.value, lr=self.lr.value, steps=self.steps.value, latent_dim=self.latent_dim.value,
-            batch_size=self.batch_size.value, seed=max(0, int(self.seed.value)),
+            task=self.task.value,
+            lr=self.lr.value,
+            steps=self.steps.value,
+            latent_dim=self.latent_dim.value,
+            batch_size=self.batch_size.value,
+            seed=max(0, int(self.seed.value)),
         )
 
     def _redraw(self) -> None:

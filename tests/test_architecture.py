@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from mcgan_lib import methods
-from mcgan_lib.cli import main
 from mcgan_lib.checkpoint import load_checkpoint
+from mcgan_lib.cli import main
 from mcgan_lib.data.toy import ring
 from mcgan_lib.experiments.toy import ToySetup
 from mcgan_lib.regularizers.base import GeneratorStep, Regularizer
@@ -42,14 +42,40 @@ def registered():
 def test_a_new_regularizer_needs_only_its_class_and_one_registry_line(registered, tmp_path):
     table = sweep("ring", registered, grid={"weight": [0.0, 100.0]}, seeds=[0], setup=SETUP, steps=30, cache=False)
     assert list(table.weight) == [0.0, 100.0] and table.diverged_at_step.isna().all()
-    sequential = sweep("ring", registered, grid={"weight": [0.0, 100.0]}, seeds=[0], setup=SETUP, steps=30,
-                       cache=False, engine="sequential")
+    sequential = sweep(
+        "ring",
+        registered,
+        grid={"weight": [0.0, 100.0]},
+        seeds=[0],
+        setup=SETUP,
+        steps=30,
+        cache=False,
+        engine="sequential",
+    )
     assert table.modes_captured.tolist() == sequential.modes_captured.tolist()
     centres = [float(torch.as_tensor(s).mean(0).norm()) for s in table.samples]
     assert centres[1] < centres[0]  # a large λ pulls the samples' centre to the origin
     out = tmp_path / "run"
-    main(["train", "--steps", "3", "--method", registered, "--weight", "2", "--out", str(out), "--no-figures",
-          "--hidden-dim", "16", "--latent-dim", "4", "--batch-size", "32"])
+    main(
+        [
+            "train",
+            "--steps",
+            "3",
+            "--method",
+            registered,
+            "--weight",
+            "2",
+            "--out",
+            str(out),
+            "--no-figures",
+            "--hidden-dim",
+            "16",
+            "--latent-dim",
+            "4",
+            "--batch-size",
+            "32",
+        ]
+    )
     assert load_checkpoint(out)["regularizer_config"] == {"name": "centre", "weight": 2.0, "latent_copies": 1}
 
 

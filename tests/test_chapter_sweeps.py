@@ -3,10 +3,10 @@
 import pytest
 
 import mcgan_lib.sweeps as sweeps
-from mcgan_lib.data.tasks import make_task
-from mcgan_lib.methods import METHODS, comparison_methods
 from mcgan_lib.cli import main
+from mcgan_lib.data.tasks import make_task
 from mcgan_lib.experiments import chapter_sweeps as registry
+from mcgan_lib.methods import METHODS, comparison_methods
 
 
 @pytest.mark.parametrize("quick", ["1", "0"])
@@ -27,7 +27,9 @@ def test_quick_mode_trains_fewer_members(monkeypatch):
         total = 0
         for chapter in registry.CHAPTERS:
             for arguments in registry.chapter_sweeps(chapter).values():
-                total += len(sweeps._grid_settings(arguments.get("grid"), arguments["method"])) * len(arguments["seeds"])
+                total += len(sweeps._grid_settings(arguments.get("grid"), arguments["method"])) * len(
+                    arguments["seeds"]
+                )
         return total
 
     assert members("1") < members("0")
@@ -87,7 +89,9 @@ def test_every_stored_result_matches_its_registry_entry(monkeypatch):
     stored = sorted(sweeps.stored_results_dir().glob("*.json"))
     for manifest in stored:
         stem = manifest.with_suffix("")
-        assert stem.name in entries, f"{manifest.name} matches no chapter sweep in full mode (stale: re-run prebuild --full)"
+        assert stem.name in entries, (
+            f"{manifest.name} matches no chapter sweep in full mode (stale: re-run prebuild --full)"
+        )
         name, description = entries[stem.name]
         document = read_manifest(stem)
         assert document["provenance"]["chapter"] + "/" + document["provenance"]["sweep"] == name
@@ -102,8 +106,14 @@ def test_prebuild_full_writes_stored_results_with_provenance(monkeypatch, tmp_pa
     calls = []
 
     def small(chapter):
-        arguments = dict(task="ring", method="ms", grid={"weight": [0.5, 1.0]}, seeds=[0], steps=3,
-                         setup=sweeps.PLAIN_GAN_SETUP.replace(hidden_dim=8, d_hidden_dim=8, batch_size=16))
+        arguments = dict(
+            task="ring",
+            method="ms",
+            grid={"weight": [0.5, 1.0]},
+            seeds=[0],
+            steps=3,
+            setup=sweeps.PLAIN_GAN_SETUP.replace(hidden_dim=8, d_hidden_dim=8, batch_size=16),
+        )
         calls.append(chapter)
         return {"tiny": arguments}
 

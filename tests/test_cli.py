@@ -9,7 +9,18 @@ from mcgan_lib.checkpoint import load_checkpoint
 from mcgan_lib.cli import main
 from mcgan_lib.methods import METHODS
 
-SMALL = ["--hidden-dim", "16", "--latent-dim", "4", "--batch-size", "32", "--eval-every", "10", "--checkpoint-every", "10"]
+SMALL = [
+    "--hidden-dim",
+    "16",
+    "--latent-dim",
+    "4",
+    "--batch-size",
+    "32",
+    "--eval-every",
+    "10",
+    "--checkpoint-every",
+    "10",
+]
 
 
 def test_train_writes_checkpoint_metrics_and_figures(tmp_path):
@@ -48,12 +59,39 @@ def test_every_method_trains_from_the_cli_and_resumes(tmp_path, name):
 
 def test_method_settings_from_the_command_line(tmp_path):
     out = tmp_path / "reg"
-    main(["train", "--steps", "2", "--method", "reg_gan", "--set", "lambda_mode=0.2", "--out", str(out), "--no-figures", *SMALL])
+    main(
+        [
+            "train",
+            "--steps",
+            "2",
+            "--method",
+            "reg_gan",
+            "--set",
+            "lambda_mode=0.2",
+            "--out",
+            str(out),
+            "--no-figures",
+            *SMALL,
+        ]
+    )
     assert load_checkpoint(out)["regularizer_config"]["lambda_mode"] == 0.2
     with pytest.raises(SystemExit, match=r"\['zeta'\] are not settings of method 'ms'"):
         main(["train", "--steps", "2", "--method", "ms", "--set", "zeta=1", "--out", str(tmp_path / "bad"), *SMALL])
     with pytest.raises(SystemExit, match="--set 'lambda_mode': write KEY=VALUE"):
-        main(["train", "--steps", "2", "--method", "reg_gan", "--set", "lambda_mode", "--out", str(tmp_path / "b2"), *SMALL])
+        main(
+            [
+                "train",
+                "--steps",
+                "2",
+                "--method",
+                "reg_gan",
+                "--set",
+                "lambda_mode",
+                "--out",
+                str(tmp_path / "b2"),
+                *SMALL,
+            ]
+        )
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
+from mcgan_lib.data.images import ImageDataset
 from mcgan_lib.distributed import (
     DistributedModule,
     broadcast_buffers,
@@ -16,7 +17,6 @@ from mcgan_lib.distributed import (
     rank_seed,
     shutdown_distributed,
 )
-from mcgan_lib.data.images import ImageDataset
 
 STEPS = 3
 
@@ -29,18 +29,24 @@ def _free_port() -> int:
 
 def _worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
     torch.set_num_threads(1)
-    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
     from mcgan_lib.distributed import distributed_trainer
     from mcgan_lib.nets.dcgan import DCGANDiscriminator, DCGANGenerator
     from mcgan_lib.training import TrainConfig
 
     context = init_distributed(device="cpu")
     data = ImageDataset(torch.rand(64, 1, 8, 8) * 2 - 1, labels=torch.arange(64) % 4, num_classes=4)
-    generator = DCGANGenerator(latent_dim=4, image_shape=(1, 8, 8), num_classes=4, base_channels=4, upsamplings=1, seed=0)
+    generator = DCGANGenerator(
+        latent_dim=4, image_shape=(1, 8, 8), num_classes=4, base_channels=4, upsamplings=1, seed=0
+    )
     discriminator = DCGANDiscriminator(image_shape=(1, 8, 8), num_classes=4, base_channels=4, downsamplings=1, seed=0)
     initial = torch.cat([p.detach().flatten() for p in generator.parameters()]).clone()
     config = TrainConfig(steps=STEPS, batch_size=8, lr_g=1e-2, lr_d=1e-2, seed=3, log_every=1)
-    trainer = distributed_trainer(context, data, generator, discriminator, config, checkpoint_dir=os.path.join(out_dir, f"ckpt{rank}"))
+    trainer = distributed_trainer(
+        context, data, generator, discriminator, config, checkpoint_dir=os.path.join(out_dir, f"ckpt{rank}")
+    )
     first_batch = data.sample_batch(8, torch.Generator().manual_seed(rank_seed(3, rank))).real
     trainer.train()
     buffers_before = torch.cat([b.flatten().float() for b in trainer.generator.module.buffers()])
@@ -50,9 +56,15 @@ def _worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
     buffers = torch.cat([b.flatten().float() for b in trainer.generator.module.buffers()])
     torch.save(
         {
-            "in_sync": in_sync, "final": final, "moved": float((final - initial).abs().max()), "buffers": buffers, "buffers_before": buffers_before,
-            "first_batch": first_batch, "wrapped": isinstance(trainer.generator, DistributedModule),
-            "state_keys": list(trainer.generator.state_dict()), "spec": trainer.generator.spec(),
+            "in_sync": in_sync,
+            "final": final,
+            "moved": float((final - initial).abs().max()),
+            "buffers": buffers,
+            "buffers_before": buffers_before,
+            "first_batch": first_batch,
+            "wrapped": isinstance(trainer.generator, DistributedModule),
+            "state_keys": list(trainer.generator.state_dict()),
+            "spec": trainer.generator.spec(),
             "has_checkpoint": trainer.last_checkpoint is not None,
         },
         os.path.join(out_dir, f"rank{rank}.pt"),

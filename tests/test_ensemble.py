@@ -111,7 +111,7 @@ def test_per_member_lambda_learning_rate_and_clipping():
     ensemble = EnsembleTrainer(RING, members)
     ensemble.train()
     for seed, (weight, change) in enumerate(zip(weights, changes)):
-        trainer = single_run(RING, seed, lambda: ModeSeekingRegularizer(weight), **change)
+        trainer = single_run(RING, seed, lambda weight=weight: ModeSeekingRegularizer(weight), **change)
         assert_same_weights(ensemble, seed, trainer)
 
 
@@ -243,13 +243,21 @@ def test_errors_name_the_problem():
         EnsembleTrainer([1, 2], [Member(generator, discriminator, config(0))])
     other_g, other_d = networks(RING, 1)
     with pytest.raises(ValueError, match=r"members\[1\].config.batch_size"):
-        EnsembleTrainer(RING, [Member(generator, discriminator, config(0)),
-                               Member(other_g, other_d, dataclasses.replace(config(1), batch_size=16))])
+        EnsembleTrainer(
+            RING,
+            [
+                Member(generator, discriminator, config(0)),
+                Member(other_g, other_d, dataclasses.replace(config(1), batch_size=16)),
+            ],
+        )
     with pytest.raises(ValueError, match="samples_per_input|latent_copies"):
-        EnsembleTrainer(RING, [
-            Member(generator, discriminator, config(0), MomentReconstruction(1.0, samples_per_input=2)),
-            Member(other_g, other_d, config(1), MomentReconstruction(1.0, samples_per_input=3)),
-        ])
+        EnsembleTrainer(
+            RING,
+            [
+                Member(generator, discriminator, config(0), MomentReconstruction(1.0, samples_per_input=2)),
+                Member(other_g, other_d, config(1), MomentReconstruction(1.0, samples_per_input=3)),
+            ],
+        )
     wide_g = MLPGenerator(4, 2, hidden_dim=32, seed=1)
     with pytest.raises(ValueError, match="one architecture"):
         EnsembleTrainer(RING, [Member(generator, discriminator, config(0)), Member(wide_g, other_d, config(1))])

@@ -9,7 +9,6 @@ import torch
 from mcgan_lib.data.toy import ring
 from mcgan_lib.experiments import PLAIN_GAN_SETUP
 from mcgan_lib.experiments.fitting import estimate_ere_bounds
-from mcgan_lib.sweeps import sweep
 from mcgan_lib.regularizers.hierarchical import (
     HierarchicalModeRegularizer,
     check_hierarchical_mode_inputs,
@@ -23,6 +22,7 @@ from mcgan_lib.regularizers.hierarchical import (
     ratio_of_ends,
 )
 from mcgan_lib.regularizers.mode_seeking import mode_seeking_loss
+from mcgan_lib.sweeps import sweep
 from mcgan_lib.training import Trainer
 
 
@@ -35,7 +35,7 @@ def _hand_pair():
     return features_a, features_b
 
 
-# ---------------------------------------------------------------------------------------------- values
+# ------------------------------------------------------------------------------------------------------------- values
 
 
 def test_loss_matches_hand_computation():
@@ -88,7 +88,9 @@ def test_gradcheck(reduction, pairs):
     inputs = [torch.randn(*s, generator=gen, dtype=torch.float64, requires_grad=True) for s in shapes + shapes]
 
     def loss(*tensors):
-        return hierarchical_mode_loss(list(tensors[:3]), list(tensors[3:]), [0.3, 0.7], reduction=reduction, pairs=pairs)
+        return hierarchical_mode_loss(
+            list(tensors[:3]), list(tensors[3:]), [0.3, 0.7], reduction=reduction, pairs=pairs
+        )
 
     assert torch.autograd.gradcheck(loss, inputs)
 
@@ -105,7 +107,7 @@ def test_ratio_of_ends_is_the_product_of_layer_ratios_and_msgan_ratio():
     assert ms.item() == pytest.approx(ratio_of_ends(single_a, single_b, eps=1e-300).item(), rel=1e-8)
 
 
-# ---------------------------------------------------------------------------------------------- numerics and errors
+# ------------------------------------------------------------------------------------------------ numerics and errors
 
 
 def test_coinciding_outputs_give_finite_loss_and_gradient():
@@ -148,7 +150,7 @@ def test_features_must_be_a_list_of_layers():
     check_hierarchical_mode_inputs([torch.ones(2, 2)] * 2, [torch.zeros(2, 2)] * 2, [0.0])  # well formed
 
 
-# ---------------------------------------------------------------------------------------------- bounds
+# ------------------------------------------------------------------------------------------------------------- bounds
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -190,7 +192,7 @@ def test_bounds_are_below_every_batch_ratio():
     assert (ratios.double() >= bounds[:, None] - 1e-6).all()
 
 
-# ---------------------------------------------------------------------------------------------- diversity and Proposition 1
+# ---------------------------------------------------------------------------------------- diversity and Proposition 1
 
 
 def test_layer_diversity_hand_case():
@@ -214,7 +216,7 @@ def test_proposition_one_ratio_of_ends_stops_earlier():
         proposition_one_curves([-1.0], 0.5, times)
 
 
-# ---------------------------------------------------------------------------------------------- regularizer
+# -------------------------------------------------------------------------------------------------------- regularizer
 
 
 def test_regularizer_checks_targets_against_bounds():
@@ -283,7 +285,7 @@ def test_estimate_ere_bounds_runs_the_papers_procedure():
     assert torch.allclose(bounds, ere_lower_bounds_naive(features), rtol=1e-10)
 
 
-# ---------------------------------------------------------------------------------------------- training outcome
+# --------------------------------------------------------------------------------------------------- training outcome
 
 
 def _modes(method, seeds, steps):

@@ -22,11 +22,36 @@ def small_models():
     sr = super_resolution_pairs(ImageDataset(rgb), factor=4)
     inpaint = inpainting_pairs(ImageDataset(rgb), hole_fraction=0.5)
     return [
-        ("dcgan", DCGANGenerator(8, (3, 16, 16), 4, 8, 2, seed=0), DCGANDiscriminator((3, 16, 16), 4, 8, 2, seed=0), labelled),
-        ("stacked", DCGANGenerator(8, (1, 8, 24), 0, 8, 1, seed=0), DCGANDiscriminator((1, 8, 24), 0, 8, 1, seed=0), StackedDigits()),
-        ("unet", UNetGenerator((1, 16, 16), 3, 4, 8, 3, "all", seed=0), PatchDiscriminator((3, 16, 16), (1, 16, 16), 8, 2, seed=0), paired),
-        ("srresnet", SRResNetGenerator((3, 4, 4), 4, 4, 8, 2, seed=0), PatchDiscriminator((3, 16, 16), (3, 4, 4), 8, 2, seed=0), sr),
-        ("glcic", GLCICGenerator((3, 16, 16), 4, 8, 2, seed=0), GLCICDiscriminator((3, 16, 16), True, 0.5, 8, 2, 1, seed=0), inpaint),
+        (
+            "dcgan",
+            DCGANGenerator(8, (3, 16, 16), 4, 8, 2, seed=0),
+            DCGANDiscriminator((3, 16, 16), 4, 8, 2, seed=0),
+            labelled,
+        ),
+        (
+            "stacked",
+            DCGANGenerator(8, (1, 8, 24), 0, 8, 1, seed=0),
+            DCGANDiscriminator((1, 8, 24), 0, 8, 1, seed=0),
+            StackedDigits(),
+        ),
+        (
+            "unet",
+            UNetGenerator((1, 16, 16), 3, 4, 8, 3, "all", seed=0),
+            PatchDiscriminator((3, 16, 16), (1, 16, 16), 8, 2, seed=0),
+            paired,
+        ),
+        (
+            "srresnet",
+            SRResNetGenerator((3, 4, 4), 4, 4, 8, 2, seed=0),
+            PatchDiscriminator((3, 16, 16), (3, 4, 4), 8, 2, seed=0),
+            sr,
+        ),
+        (
+            "glcic",
+            GLCICGenerator((3, 16, 16), 4, 8, 2, seed=0),
+            GLCICDiscriminator((3, 16, 16), True, 0.5, 8, 2, 1, seed=0),
+            inpaint,
+        ),
     ]
 
 
@@ -63,7 +88,10 @@ def test_full_size_shapes():
     assert DCGANGenerator(seed=0)(torch.zeros(2, 100)).shape == (2, 3, 32, 32)  # DCGAN CIFAR-10: 4x4 -> 32x32
     unet = UNetGenerator((3, 256, 256), 3, 8, 8, 8)  # pix2pix depth 8 (channels scaled down)
     assert unet(torch.zeros(1, 8), torch.zeros(1, 3 * 256 * 256)).shape == (1, 3, 256, 256)
-    assert PatchDiscriminator((3, 256, 256), (3, 256, 256), 8, 3).patch_shape == (30, 30)  # pix2pix's 70x70 PatchGAN map
+    assert PatchDiscriminator((3, 256, 256), (3, 256, 256), 8, 3).patch_shape == (
+        30,
+        30,
+    )  # pix2pix's 70x70 PatchGAN map
 
 
 def test_noise_changes_the_output_and_glcic_keeps_known_pixels():
@@ -119,7 +147,13 @@ class FeatureSpread(Regularizer):
 def test_two_training_steps_through_the_one_trainer(name):
     _, generator, discriminator, data = next(m for m in small_models() if m[0] == name)
     before = [p.detach().clone() for p in generator.parameters()]
-    trainer = Trainer(data, generator, discriminator, TrainConfig(steps=2, batch_size=4, log_every=1, seed=0), regularizer=FeatureSpread(0.1))
+    trainer = Trainer(
+        data,
+        generator,
+        discriminator,
+        TrainConfig(steps=2, batch_size=4, log_every=1, seed=0),
+        regularizer=FeatureSpread(0.1),
+    )
     history = trainer.train()
     assert history["loss"]["step"] == [1, 2]
     assert all(torch.isfinite(torch.tensor(history["loss"][key])).all() for key in ("d_loss", "g_loss", "g_spread"))

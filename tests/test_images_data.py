@@ -69,7 +69,9 @@ def test_batches_and_splits_are_deterministic():
     values = torch.cat([p.images.flatten() for p in parts.values()])
     assert sorted(values.tolist()) == list(range(20))  # disjoint and complete
     assert all(torch.equal(parts[k].images, again[k].images) for k in parts)
-    assert not torch.equal(parts["train"].images, data.split({"train": 0.6, "val": 0.2, "test": 0.2}, seed=2)["train"].images)
+    assert not torch.equal(
+        parts["train"].images, data.split({"train": 0.6, "val": 0.2, "test": 0.2}, seed=2)["train"].images
+    )
 
 
 def test_dataset_rejects_bad_arguments():
@@ -93,7 +95,10 @@ def _write_cifar(root, n_per_batch=4):
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        entry = {"data": rng.integers(0, 256, (n_per_batch, 3072), dtype=np.uint8), "labels": list(rng.integers(0, 10, n_per_batch))}
+        entry = {
+            "data": rng.integers(0, 256, (n_per_batch, 3072), dtype=np.uint8),
+            "labels": list(rng.integers(0, 10, n_per_batch)),
+        }
         with open(folder / name, "wb") as handle:
             pickle.dump(entry, handle)
     with open(folder / "batches.meta", "wb") as handle:
@@ -232,7 +237,9 @@ def test_scikit_image_sets_and_paired_tasks():
 
     sr = super_resolution_pairs(photos, factor=4)
     assert sr.condition_shape == (3, 4, 4)
-    assert torch.allclose(sr.inputs[0, :, 0, 0], photos.images[0, :, :4, :4].mean(dim=(1, 2)), atol=1e-5)  # area average
+    assert torch.allclose(
+        sr.inputs[0, :, 0, 0], photos.images[0, :, :4, :4].mean(dim=(1, 2)), atol=1e-5
+    )  # area average
     inpaint = inpainting_pairs(photos, hole_fraction=0.5)
     mask = centre_hole_mask((16, 16), 0.5)
     assert mask.sum() == 64 and mask[0, 4:12, 4:12].all()
@@ -240,7 +247,9 @@ def test_scikit_image_sets_and_paired_tasks():
     assert (inpaint.inputs[:, :3][mask.expand(12, 3, -1, -1) > 0] == 0).all()
     assert torch.equal(inpaint.inputs[:, 3:], mask.expand(12, 1, -1, -1))
     grey = grey_to_colour_pairs(photos)
-    assert torch.allclose(grey.inputs[0, 0, 0, 0], (photos.images[0, :, 0, 0] * torch.tensor([0.299, 0.587, 0.114])).sum())
+    assert torch.allclose(
+        grey.inputs[0, 0, 0, 0], (photos.images[0, :, 0, 0] * torch.tensor([0.299, 0.587, 0.114])).sum()
+    )
     flat = ImageDataset(torch.zeros(2, 3, 8, 8))
     assert torch.equal(edges_to_photo_pairs(flat).inputs, -torch.ones(2, 1, 8, 8))  # no edge anywhere
     with pytest.raises(ValueError, match="factor"):

@@ -77,7 +77,8 @@ def private_torch_references(source: str) -> list[int]:
         elif isinstance(node, ast.Import) and any(a.name.startswith("torch._C") for a in node.names):
             lines.append(node.lineno)
         elif isinstance(node, ast.ImportFrom) and (
-            (node.module or "").startswith("torch._C") or (node.module == "torch" and any(a.name == "_C" for a in node.names))
+            (node.module or "").startswith("torch._C")
+            or (node.module == "torch" and any(a.name == "_C" for a in node.names))
         ):
             lines.append(node.lineno)
     return lines

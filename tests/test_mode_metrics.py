@@ -88,7 +88,12 @@ def test_label_histogram_counts_argmax():
 
 @pytest.mark.parametrize(
     "probs",
-    [torch.tensor([[0.5, 0.6]]), torch.tensor([[1.2, -0.2]]), torch.tensor([0.5, 0.5]), torch.tensor([[0.5, float("nan")]])],
+    [
+        torch.tensor([[0.5, 0.6]]),
+        torch.tensor([[1.2, -0.2]]),
+        torch.tensor([0.5, 0.5]),
+        torch.tensor([[0.5, float("nan")]]),
+    ],
 )
 def test_scores_reject_rows_that_are_not_probabilities(probs):
     with pytest.raises(ValueError, match="probs"):

@@ -8,6 +8,7 @@ import torch
 
 from mcgan_lib.data.base import Batch
 from mcgan_lib.data.toy import imbalanced_ring
+from mcgan_lib.experiments.mode_regularized import toy_comparison, train_method
 from mcgan_lib.losses import discriminator_loss
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPEncoder, MLPGenerator
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep
@@ -21,8 +22,7 @@ from mcgan_lib.regularizers.mode_regularized import (
     mode_loss,
     reconstruct,
 )
-from mcgan_lib.experiments.mode_regularized import toy_comparison, train_method
-from mcgan_lib.training import Trainer, TrainConfig
+from mcgan_lib.training import TrainConfig, Trainer
 
 
 def small_nets(seed=0, latent_dim=2):
@@ -35,9 +35,17 @@ def small_nets(seed=0, latent_dim=2):
 def generator_step(batch_real, generator, discriminator, z):
     fake = generator(z)
     return GeneratorStep(
-        step=1, batch=Batch(batch_real), z=z[None], condition=None, fake=fake[None], features=None,
-        fake_logits=discriminator(fake)[None], generator=generator, discriminator=discriminator,
-        rng=torch.Generator().manual_seed(0), gan_loss="non_saturating",
+        step=1,
+        batch=Batch(batch_real),
+        z=z[None],
+        condition=None,
+        fake=fake[None],
+        features=None,
+        fake_logits=discriminator(fake)[None],
+        generator=generator,
+        discriminator=discriminator,
+        rng=torch.Generator().manual_seed(0),
+        gan_loss="non_saturating",
     )
 
 
@@ -148,8 +156,16 @@ def test_mdgan_discriminator_terms_are_the_two_steps():
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(1))
     fake = generator(torch.randn(8, 2, generator=torch.Generator().manual_seed(2))).detach()
     step = DiscriminatorStep(
-        step=1, batch=Batch(x), fake=fake, real_logits=None, fake_logits=None, generator=generator,
-        discriminator=discriminator, rng=torch.Generator(), gan_loss="non_saturating", sample_latent=None,
+        step=1,
+        batch=Batch(x),
+        fake=fake,
+        real_logits=None,
+        fake_logits=None,
+        generator=generator,
+        discriminator=discriminator,
+        rng=torch.Generator(),
+        gan_loss="non_saturating",
+        sample_latent=None,
     )
     terms = regularizer.discriminator_terms(step)
     x_rec = generator(regularizer.encoder(x)).detach()
@@ -170,7 +186,9 @@ def test_mdgan_generator_terms_train_the_right_networks():
     d1, d2 = regularizer.manifold_discriminator, regularizer.diffusion_discriminator
     manifold = -torch.log(torch.sigmoid(d1(x_rec))).mean() + 0.4 * (x - x_rec).pow(2).sum(1).mean()
     assert terms["manifold"].item() == pytest.approx(manifold.item(), rel=1e-5)
-    assert terms["diffusion"].item() == pytest.approx(-torch.log(torch.sigmoid(d2(generator(z)))).mean().item(), rel=1e-5)
+    assert terms["diffusion"].item() == pytest.approx(
+        -torch.log(torch.sigmoid(d2(generator(z)))).mean().item(), rel=1e-5
+    )
     terms["diffusion"].backward()  # the diffusion step trains G only, through G(z)
     assert all(p.grad is None for p in regularizer.encoder.parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in generator.parameters())
@@ -182,7 +200,9 @@ def test_mdgan_runs_in_the_training_loop_with_the_main_discriminator_off(tmp_pat
     d1_before = [p.detach().clone() for p in regularizer.manifold_discriminator.parameters()]
     encoder_before = [p.detach().clone() for p in regularizer.encoder.parameters()]
     config = TrainConfig(steps=3, batch_size=16, log_every=1)
-    trainer = Trainer(imbalanced_ring(), generator, discriminator, config, regularizer=regularizer, checkpoint_dir=tmp_path)
+    trainer = Trainer(
+        imbalanced_ring(), generator, discriminator, config, regularizer=regularizer, checkpoint_dir=tmp_path
+    )
     trainer.train()
     assert all(torch.equal(a, b) for a, b in zip(main_d_before, discriminator.parameters()))
     assert not all(torch.equal(a, b) for a, b in zip(d1_before, regularizer.manifold_discriminator.parameters()))
@@ -194,7 +214,9 @@ def test_mdgan_runs_in_the_training_loop_with_the_main_discriminator_off(tmp_pat
     generator2, discriminator2, regularizer2 = mdgan(seed=5)
     resumed = Trainer(imbalanced_ring(), generator2, discriminator2, config, regularizer=regularizer2).resume(tmp_path)
     assert resumed.step == 3
-    assert torch.equal(next(regularizer2.diffusion_discriminator.parameters()), next(regularizer.diffusion_discriminator.parameters()))
+    assert torch.equal(
+        next(regularizer2.diffusion_discriminator.parameters()), next(regularizer.diffusion_discriminator.parameters())
+    )
 
 
 # ------------------------------------------------------------------ errors
@@ -224,7 +246,11 @@ def test_mismatched_encoder_and_generator_latents_give_a_clear_error():
     with pytest.raises(ValueError, match="latent_dim"):
         check_encoder_matches(encoder, generator)
     trainer = Trainer(
-        imbalanced_ring(), generator, discriminator, TrainConfig(steps=1, batch_size=8), regularizer=ModeRegularizer(encoder)
+        imbalanced_ring(),
+        generator,
+        discriminator,
+        TrainConfig(steps=1, batch_size=8),
+        regularizer=ModeRegularizer(encoder),
     )
     with pytest.raises(ValueError, match="encoder latent_dim=5 does not match generator latent_dim=2"):
         trainer.train()

@@ -2,7 +2,6 @@
 
 import math
 
-import pandas as pd
 import pytest
 import torch
 
@@ -13,7 +12,7 @@ from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer, check_mo
 from mcgan_lib.sweeps import sweep
 from mcgan_lib.training import Trainer
 
-# ---------------------------------------------------------------------------------------------- values
+# ------------------------------------------------------------------------------------------------------------- values
 
 
 def test_batch_form_matches_hand_computation():
@@ -67,7 +66,7 @@ def test_gradient_pushes_collapsed_outputs_apart():
     assert fake_a.grad[0, 0] > 0 and fake_b.grad[0, 0] < 0
 
 
-# ---------------------------------------------------------------------------------------------- numerics and errors
+# ------------------------------------------------------------------------------------------------ numerics and errors
 
 
 @pytest.mark.parametrize("reduction", ["batch", "pair"])
@@ -126,7 +125,7 @@ def test_bad_settings_raise():
         ModeSeekingRegularizer(eps=-1e-5)
 
 
-# ---------------------------------------------------------------------------------------------- the regularizer in the loop
+# ---------------------------------------------------------------------------------------- the regularizer in the loop
 
 
 def _config(steps):
@@ -152,7 +151,11 @@ def test_regularizer_term_equals_weighted_loss_on_both_copies():
     expected = 2.5 * mode_seeking_loss(seen["fake"][0], seen["fake"][1], seen["z"][0], seen["z"][1])
     assert logs["g_mode_seeking"] == pytest.approx(expected.item(), rel=1e-5)
     assert regularizer.config() == {
-        "name": "mode_seeking", "weight": 2.5, "latent_copies": 2, "eps": 1e-5, "reduction": "batch",
+        "name": "mode_seeking",
+        "weight": 2.5,
+        "latent_copies": 2,
+        "eps": 1e-5,
+        "reduction": "batch",
     }
 
 
@@ -173,7 +176,7 @@ def test_conditional_copies_share_the_condition():
     assert torch.equal(seen["c"][0], seen["c"][1])
 
 
-# ---------------------------------------------------------------------------------------------- training outcome
+# --------------------------------------------------------------------------------------------------- training outcome
 
 
 def _modes(method, seeds, steps):

@@ -12,6 +12,9 @@ import torch
 
 from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.toy import GaussianMixture, ring
+from mcgan_lib.experiments.fitting import fit_predictor
+from mcgan_lib.experiments.moment_reconstruction import seed_table
+from mcgan_lib.methods import build_method
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
 from mcgan_lib.nets.predictor import MomentPredictor
 from mcgan_lib.regularizers.moment_reconstruction import (
@@ -28,11 +31,8 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     sample_center,
     sample_spread,
 )
-from mcgan_lib.experiments.fitting import fit_predictor
-from mcgan_lib.experiments.moment_reconstruction import seed_table
-from mcgan_lib.methods import build_method
-from mcgan_lib.sweeps import summarize
 from mcgan_lib.regularizers.reconstruction import Reconstruction, reconstruction_loss
+from mcgan_lib.sweeps import summarize
 from mcgan_lib.training import TrainConfig, Trainer
 
 ODD = [1.0, 2.0, 6.0]
@@ -154,8 +154,9 @@ def test_proxy_laplace_mr1_detach_trick(values):
 
 def test_proxy_laplace_mr2_value_and_gradient():
     samples = column(ODD)
-    loss = proxy_mr_loss(samples, torch.tensor([4.0], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64),
-                         "laplace", 2)
+    loss = proxy_mr_loss(
+        samples, torch.tensor([4.0], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64), "laplace", 2
+    )
     assert loss.item() == pytest.approx(4 + (1 - 5 / 3) ** 2)
     # trick part: -4/3 each; MAD part: 2(b̃ - b̂) * db̃/dỹ = (4/3) * (-1/3, 0, 1/3)
     assert gradient(loss, samples) == pytest.approx([-4 / 3 - 4 / 9, -4 / 3, -4 / 3 + 4 / 9])
@@ -185,7 +186,9 @@ def test_equal_samples_give_finite_loss_and_gradient(distribution):
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(samples.grad).all()
     spread = DEFAULT_EPS
-    expected = 0.09 / (2 * spread) + 0.5 * math.log(spread) if distribution == "gaussian" else 0.3 / spread + math.log(spread)
+    expected = (
+        0.09 / (2 * spread) + 0.5 * math.log(spread) if distribution == "gaussian" else 0.3 / spread + math.log(spread)
+    )
     assert loss.item() == pytest.approx(expected, rel=1e-4)
 
 
@@ -290,8 +293,13 @@ def test_regularizer_batches_k_samples_and_returns_the_loss():
             return terms
 
     spy = Spy(weight=2.0, samples_per_input=5, distribution="laplace", moments=2)
-    trainer = Trainer(data, generator, MLPDiscriminator(hidden_dim=16, seed=1), TrainConfig(steps=2, batch_size=8, log_every=1),
-                      regularizer=spy)
+    trainer = Trainer(
+        data,
+        generator,
+        MLPDiscriminator(hidden_dim=16, seed=1),
+        TrainConfig(steps=2, batch_size=8, log_every=1),
+        regularizer=spy,
+    )
     trainer.train()
     assert seen["fake"] == (5, 8, 2)  # K copies of a batch of 8, from one forward pass of 40 rows
     assert seen["term"].item() == pytest.approx(seen["expected"].item())
@@ -306,8 +314,13 @@ def test_proxy_regularizer_uses_the_frozen_predictor():
     before = {k: v.clone() for k, v in predictor.state_dict().items()}
     regularizer = MomentReconstruction(1.0, 4, "gaussian", 2, predictor=predictor)
     assert regularizer.name == "gaussian_proxy_mr2"
-    trainer = Trainer(data, MLPGenerator(hidden_dim=16, seed=0), MLPDiscriminator(hidden_dim=16, seed=1),
-                      TrainConfig(steps=3, batch_size=8, log_every=1), regularizer=regularizer)
+    trainer = Trainer(
+        data,
+        MLPGenerator(hidden_dim=16, seed=0),
+        MLPDiscriminator(hidden_dim=16, seed=1),
+        TrainConfig(steps=3, batch_size=8, log_every=1),
+        regularizer=regularizer,
+    )
     trainer.train()
     assert all(torch.equal(before[k], v) for k, v in predictor.state_dict().items())
     # the ring's per-coordinate variance is radius^2 / 2 + std^2
@@ -318,8 +331,16 @@ def test_proxy_regularizer_uses_the_frozen_predictor():
 # ----------------------------------------------------------------------------- Appendix C claim, small
 # CI size: a ring with wider modes (std 0.1, so 300 steps reach them), a 2x32 MLP, lr 3e-3, λ = 10.
 # Measured when written (3 seeds): GAN + ℓ2 0/0/0 modes, Gaussian MR1 8/8/8, Gaussian proxy MR2 4/4/4.
-RING_SETTINGS = dict(steps=300, weight=10.0, samples_per_input=8, batch_size=32, hidden_dim=32, lr=3e-3,
-                     n_eval_samples=1000, predictor_steps=200)
+RING_SETTINGS = dict(
+    steps=300,
+    weight=10.0,
+    samples_per_input=8,
+    batch_size=32,
+    hidden_dim=32,
+    lr=3e-3,
+    n_eval_samples=1000,
+    predictor_steps=200,
+)
 
 
 def test_mr_captures_more_ring_modes_than_gan_plus_l2():
@@ -346,8 +367,13 @@ def test_reconstruction_alone_trains_and_predicts_the_conditional_mean():
     regularizer = Reconstruction(weight=1.0, p=2, adversarial_weight=0.0)
     generator = MLPGenerator(latent_dim=2, output_dim=1, hidden_dim=32, condition_dim=1, seed=0)
     discriminator = MLPDiscriminator(input_dim=1, hidden_dim=16, condition_dim=1, seed=1)
-    trainer = Trainer(data, generator, discriminator, TrainConfig(steps=400, batch_size=128, lr_g=3e-3, log_every=100),
-                      regularizer=regularizer)
+    trainer = Trainer(
+        data,
+        generator,
+        discriminator,
+        TrainConfig(steps=400, batch_size=128, lr_g=3e-3, log_every=100),
+        regularizer=regularizer,
+    )
     trainer.train()
     assert "d_unused_adversarial" in trainer.history["loss"]
     x = torch.linspace(-0.8, 0.8, 9)[:, None].repeat_interleave(50, dim=0)

@@ -92,7 +92,13 @@ def test_losses_are_finite_for_extreme_logits_and_have_the_right_gradient():
     loss.backward()
     # d/dl softplus(-l) / 2 = -sigmoid(-l) / 2
     assert torch.allclose(logits.grad, -torch.sigmoid(-logits.detach()) / 2)
-    assert torch.autograd.gradcheck(lambda r, f: discriminator_loss(r, f), (torch.randn(3, dtype=torch.float64, requires_grad=True), torch.randn(3, dtype=torch.float64, requires_grad=True)))
+    assert torch.autograd.gradcheck(
+        lambda r, f: discriminator_loss(r, f),
+        (
+            torch.randn(3, dtype=torch.float64, requires_grad=True),
+            torch.randn(3, dtype=torch.float64, requires_grad=True),
+        ),
+    )
 
 
 def test_unknown_gan_loss_is_rejected():

@@ -79,7 +79,6 @@ def test_cache_off_and_damaged_files_are_recomputed(tmp_path, damage):
 def test_a_foreign_or_planted_entry_is_never_taken_as_a_hit(tmp_path):
     """A manifest copied from another configuration, or a pickle planted under the entry's name, is not
     read as this sweep's table (and nothing in the folder is unpickled)."""
-    import json
     import pickle
 
     small_sweep(tmp_path, grid={"weight": [2.0]})
@@ -115,8 +114,9 @@ def test_stored_results_are_read_for_their_exact_configuration(tmp_path, monkeyp
     trained = small_sweep(tmp_path / "cache")
     description = trained.attrs["description"]
     stem = sweeps.stored_stem("ms", description)
-    write_table(trained.assign(modes_captured=7.0), stem, sweeps.stored_description(description),
-                provenance={"commit": "abc"})
+    write_table(
+        trained.assign(modes_captured=7.0), stem, sweeps.stored_description(description), provenance={"commit": "abc"}
+    )
     stored = small_sweep(tmp_path / "cache")
     assert stored.attrs["source"] == "stored" and stored.attrs["provenance"] == {"commit": "abc"}
     assert (stored.modes_captured == 7.0).all()
@@ -166,8 +166,14 @@ def test_every_method_has_a_label_and_a_weight():
 
 
 def test_summarize_uses_sample_std_skips_nan_and_counts_divergence():
-    table = pd.DataFrame({"method": ["a"] * 4, "seed": [0, 1, 2, 3], "modes_captured": [1.0, 2.0, 3.0, np.nan],
-                          "diverged_at_step": [np.nan, np.nan, np.nan, 7]})
+    table = pd.DataFrame(
+        {
+            "method": ["a"] * 4,
+            "seed": [0, 1, 2, 3],
+            "modes_captured": [1.0, 2.0, 3.0, np.nan],
+            "diverged_at_step": [np.nan, np.nan, np.nan, 7],
+        }
+    )
     row = summarize(table).loc["a"]
     assert row.modes_captured == "2.00 ± 1.00" and row.seeds == 4 and row.diverged == 1
     one = summarize(table.iloc[:1], digits=1).loc["a"]
@@ -193,8 +199,16 @@ def test_sequential_engine_trains_what_an_ensemble_cannot(tmp_path):
 
 
 def test_compare_and_summary(tmp_path):
-    table = compare(["ring", "conditional"], ["gan", "ms", "reg_gan"], seeds=[0, 1], setup=SETUP, steps=5,
-                    cache_dir=tmp_path, keep_samples=0, n_eval_samples=200)
+    table = compare(
+        ["ring", "conditional"],
+        ["gan", "ms", "reg_gan"],
+        seeds=[0, 1],
+        setup=SETUP,
+        steps=5,
+        cache_dir=tmp_path,
+        keep_samples=0,
+        n_eval_samples=200,
+    )
     assert table.attrs["skipped"] == [("conditional", "reg_gan")]
     assert set(table.label) == {"GAN", "MSGAN", "Reg-GAN"}
     assert (table[table.task == "ring"].coverage_max == 8).all()
@@ -221,8 +235,14 @@ def test_default_cache_dir_follows_the_library_cache(monkeypatch, tmp_path):
 
 
 def test_proxy_predictor_steps_is_a_setting(tmp_path):
-    table = small_sweep(tmp_path, method="gaussian_proxy_mr2", grid={"predictor_steps": [5]},
-                        method_options={"samples_per_input": 2}, seeds=[0], steps=3)
+    table = small_sweep(
+        tmp_path,
+        method="gaussian_proxy_mr2",
+        grid={"predictor_steps": [5]},
+        method_options={"samples_per_input": 2},
+        seeds=[0],
+        steps=3,
+    )
     assert table.predictor_steps.tolist() == [5]
     with pytest.raises(ValueError, match="predictor_steps must be >= 1"):
         small_sweep(tmp_path, method="gaussian_proxy_mr2", grid={"predictor_steps": [0]}, seeds=[0], steps=3)

@@ -17,8 +17,13 @@ def make_trainer(seed=0, steps=30, checkpoint_dir=None, regularizer=None, callba
     settings = dict(steps=steps, batch_size=32, seed=seed, log_every=5)
     settings.update(config)
     return Trainer(
-        ring(), generator, discriminator, TrainConfig(**settings), regularizer=regularizer,
-        callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+        ring(),
+        generator,
+        discriminator,
+        TrainConfig(**settings),
+        regularizer=regularizer,
+        callbacks=callbacks,
+        checkpoint_dir=checkpoint_dir,
     )
 
 
@@ -67,7 +72,9 @@ def test_checkpoints_are_written_atomically_every_n_steps(tmp_path):
 def test_checkpoint_of_another_model_is_refused(tmp_path):
     make_trainer(steps=3, checkpoint_dir=tmp_path).train()
     other = Trainer(
-        ring(), MLPGenerator(latent_dim=4, hidden_dim=32, seed=0), MLPDiscriminator(hidden_dim=16, seed=1),
+        ring(),
+        MLPGenerator(latent_dim=4, hidden_dim=32, seed=0),
+        MLPDiscriminator(hidden_dim=16, seed=1),
         TrainConfig(steps=5, batch_size=32),
     )
     with pytest.raises(CheckpointError, match="generator_spec.hidden_dim"):
@@ -106,7 +113,9 @@ class ExplodingRegularizer(Regularizer):
 
 
 def test_nan_loss_stops_training_names_the_step_and_keeps_the_last_checkpoint(tmp_path):
-    trainer = make_trainer(steps=20, checkpoint_dir=tmp_path, checkpoint_every=5, regularizer=ExplodingRegularizer(at=8))
+    trainer = make_trainer(
+        steps=20, checkpoint_dir=tmp_path, checkpoint_every=5, regularizer=ExplodingRegularizer(at=8)
+    )
     with pytest.raises(TrainingDivergedError, match=r"generator loss became nan at step 8.*checkpoint\.pt"):
         trainer.train()
     assert load_checkpoint(tmp_path)["step"] == 5

@@ -20,12 +20,18 @@ def compare_like_table(diverge=()):
                 continue  # as compare: Reg-GAN is not run on the conditional toy
             for seed in range(3):
                 failed = (task, method, seed) in diverge
-                rows.append({
-                    "task": task, "method": method, "label": label, "seed": seed,
-                    "coverage": np.nan if failed else float(rng.integers(1, best + 1)), "coverage_max": best,
-                    "reverse_kl": np.nan if failed else float(rng.random()),
-                    "diverged_at_step": 42.0 if failed else np.nan,
-                })
+                rows.append(
+                    {
+                        "task": task,
+                        "method": method,
+                        "label": label,
+                        "seed": seed,
+                        "coverage": np.nan if failed else float(rng.integers(1, best + 1)),
+                        "coverage_max": best,
+                        "reverse_kl": np.nan if failed else float(rng.random()),
+                        "diverged_at_step": 42.0 if failed else np.nan,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -35,11 +41,17 @@ def sensitivity_table(diverge=()):
         for weight in (0.1, 1.0, 10.0):
             for seed in range(3):
                 failed = (method, weight, seed) in diverge
-                rows.append({
-                    "task": "ring", "method": method, "label": label, "weight": weight, "seed": seed,
-                    "modes_captured": np.nan if failed else float(seed + 2),
-                    "diverged_at_step": 7.0 if failed else np.nan,
-                })
+                rows.append(
+                    {
+                        "task": "ring",
+                        "method": method,
+                        "label": label,
+                        "weight": weight,
+                        "seed": seed,
+                        "modes_captured": np.nan if failed else float(seed + 2),
+                        "diverged_at_step": 7.0 if failed else np.nan,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -62,8 +74,9 @@ def test_distributions_one_panel_per_task_and_notes_for_missing_methods():
 
 
 def test_distributions_mark_diverged_members_instead_of_dropping_them():
-    table = compare_like_table(diverge={("ring", "ms", 0), ("ring", "ms", 1), ("grid", "gan", 0), ("grid", "gan", 1),
-                                        ("grid", "gan", 2)})
+    table = compare_like_table(
+        diverge={("ring", "ms", 0), ("ring", "ms", 1), ("grid", "gan", 0), ("grid", "gan", 1), ("grid", "gan", 2)}
+    )
     figure = plot_metric_distributions(table, "coverage", reference_column="coverage_max")
     ring_notes = [t for t in figure.axes[0].texts if "diverged" in t.get_text()]
     assert [t.get_text() for t in ring_notes] == ["✕ 2 diverged"]
@@ -81,8 +94,9 @@ def test_distributions_of_a_panel_with_no_score_at_all_still_draw():
     plt.close(figure)
 
 
-@pytest.mark.parametrize("argument, value", [("metric", "fid"), ("method", "name"), ("panel", "dataset"),
-                                              ("reference_column", "best")])
+@pytest.mark.parametrize(
+    "argument, value", [("metric", "fid"), ("method", "name"), ("panel", "dataset"), ("reference_column", "best")]
+)
 def test_distributions_name_the_argument_of_a_missing_column(argument, value):
     with pytest.raises(ValueError, match=f"{argument}='{value}' is not a column"):
         plot_metric_distributions(compare_like_table(), **{argument: value})

@@ -5,5 +5,15 @@ from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.tasks import TASKS, make_task
 from mcgan_lib.data.toy import GaussianMixture, grid, imbalanced_ring, ring
 
-__all__ = ["Batch", "DataSource", "TensorDataSource", "GaussianMixture", "ring", "grid", "imbalanced_ring", "BranchingConditional",
-           "TASKS", "make_task"]
+__all__ = [
+    "Batch",
+    "DataSource",
+    "TensorDataSource",
+    "GaussianMixture",
+    "ring",
+    "grid",
+    "imbalanced_ring",
+    "BranchingConditional",
+    "TASKS",
+    "make_task",
+]

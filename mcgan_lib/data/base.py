@@ -22,7 +22,7 @@ class Batch:
     real: torch.Tensor
     condition: torch.Tensor | None = None
 
-    def to(self, device) -> "Batch":
+    def to(self, device) -> Batch:
         return Batch(self.real.to(device), None if self.condition is None else self.condition.to(device))
 
     def __len__(self) -> int:
@@ -56,9 +56,7 @@ class DataSource(ABC):
 
     def evaluate(self, generator, n_samples: int = 2500) -> dict[str, float]:
         """The chapters' metrics of ``generator`` on this data (numbers only)."""
-        raise ValueError(
-            f"{type(self).__name__} defines no default metric; pass evaluate(generator, data) -> dict"
-        )
+        raise ValueError(f"{type(self).__name__} defines no default metric; pass evaluate(generator, data) -> dict")
 
     @property
     def full_coverage(self) -> int:
@@ -86,7 +84,9 @@ class TensorDataSource(DataSource):
 
     def __init__(self, real: torch.Tensor, condition: torch.Tensor | None = None, name: str = "tensor"):
         if not isinstance(real, torch.Tensor) or real.ndim < 2 or real.shape[0] == 0:
-            raise ValueError(f"real must be a tensor of shape (N, ...) with N >= 1, got {getattr(real, 'shape', real)!r}")
+            raise ValueError(
+                f"real must be a tensor of shape (N, ...) with N >= 1, got {getattr(real, 'shape', real)!r}"
+            )
         if condition is not None and (condition.ndim != 2 or condition.shape[0] != real.shape[0]):
             raise ValueError(
                 f"condition must have shape (N, C) with N={real.shape[0]} rows, got {tuple(condition.shape)}"

@@ -80,6 +80,10 @@ class BranchingConditional(DataSource):
 
     def spec(self) -> dict:
         return {
-            **super().spec(), "name": self.name, "n_branches": self.n_branches, "spacing": self.spacing,
-            "amplitude": self.amplitude, "std": self.std,
+            **super().spec(),
+            "name": self.name,
+            "n_branches": self.n_branches,
+            "spacing": self.spacing,
+            "amplitude": self.amplitude,
+            "std": self.std,
         }

@@ -18,7 +18,9 @@ N_CLASSES = 10
 SPLITS = ("train", "test", "all")
 
 
-def load_digits_tensors(split: str = "train", test_fraction: float = 0.25, split_seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def load_digits_tensors(
+    split: str = "train", test_fraction: float = 0.25, split_seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Images (N, 64) in [-1, 1] (float32) and labels (N,) (int64) of ``split``.
 
     ``test_fraction`` of each class goes to ``"test"`` (rounded down per class), the rest to

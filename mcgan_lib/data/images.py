@@ -92,7 +92,9 @@ class ImageDataset(DataSource, Dataset):
         class_names: list[str] | None = None,
     ):
         if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[0] == 0:
-            raise ValueError(f"images must be a tensor of shape (N, C, H, W) with N >= 1, got {getattr(images, 'shape', images)!r}")
+            raise ValueError(
+                f"images must be a tensor of shape (N, C, H, W) with N >= 1, got {getattr(images, 'shape', images)!r}"
+            )
         if labels is not None and inputs is not None:
             raise ValueError("pass either labels (class-conditional) or inputs (paired), not both")
         n = images.shape[0]
@@ -108,9 +110,14 @@ class ImageDataset(DataSource, Dataset):
             labels = torch.as_tensor(labels).long()
             if labels.shape != (n,):
                 raise ValueError(f"labels must have shape ({n},), got {tuple(labels.shape)}")
-            num_classes = int(labels.max()) + 1 if num_classes is None else check_int("num_classes", num_classes, minimum=1)
+            num_classes = (
+                int(labels.max()) + 1 if num_classes is None else check_int("num_classes", num_classes, minimum=1)
+            )
             if labels.min() < 0 or labels.max() >= num_classes:
-                raise ValueError(f"labels must lie in [0, num_classes={num_classes}), got range [{int(labels.min())}, {int(labels.max())}]")
+                raise ValueError(
+                    f"labels must lie in [0, num_classes={num_classes}), "
+                    f"got range [{int(labels.min())}, {int(labels.max())}]"
+                )
             self.labels, self.num_classes = labels, num_classes
             self.kind = "class_conditional"
             self.condition_shape = (num_classes,)
@@ -151,17 +158,18 @@ class ImageDataset(DataSource, Dataset):
         """(B, condition_dim) -> (B, *condition_shape): the input images of a paired batch."""
         return condition.reshape(condition.shape[0], *self.condition_shape)
 
-    def subset(self, index) -> "ImageDataset":
+    def subset(self, index) -> ImageDataset:
         index = torch.as_tensor(index, dtype=torch.long)
         return ImageDataset(
             self.images[index],
             labels=None if self.labels is None else self.labels[index],
             num_classes=self.num_classes or None,
             inputs=None if self.inputs is None else self.inputs[index],
-            name=self.name, class_names=self.class_names,
+            name=self.name,
+            class_names=self.class_names,
         )
 
-    def split(self, fractions: dict[str, float] | None = None, seed: int = 0) -> dict[str, "ImageDataset"]:
+    def split(self, fractions: dict[str, float] | None = None, seed: int = 0) -> dict[str, ImageDataset]:
         """Deterministic split by a permutation seeded with ``seed`` (default train 0.8 / test 0.2).
 
         Sizes are ``floor(fraction * N)`` for every part but the last, which takes the rest.
@@ -179,7 +187,13 @@ class ImageDataset(DataSource, Dataset):
         return parts
 
     def spec(self) -> dict:
-        return {**super().spec(), "name": self.name, "kind": self.kind, "size": len(self), "num_classes": self.num_classes}
+        return {
+            **super().spec(),
+            "name": self.name,
+            "kind": self.kind,
+            "size": len(self),
+            "num_classes": self.num_classes,
+        }
 
 
 # ---------------------------------------------------------------------------------------------- pixels
@@ -327,7 +341,9 @@ def _read_image(path: Path) -> np.ndarray:
         with Image.open(path) as image:
             return np.asarray(image.convert("RGB"))
     except (UnidentifiedImageError, OSError) as error:
-        raise DatasetNotFoundError(f"{path} is not a readable image ({error}); the download is corrupt, fetch it again") from None
+        raise DatasetNotFoundError(
+            f"{path} is not a readable image ({error}); the download is corrupt, fetch it again"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------- CIFAR-10
@@ -345,7 +361,9 @@ CIFAR10_MD5 = {  # as published by torchvision.datasets.CIFAR10
 }
 
 
-def load_cifar10(root: str | Path, split: str = "train", download: bool = False, checksums: dict | None = None) -> ImageDataset:
+def load_cifar10(
+    root: str | Path, split: str = "train", download: bool = False, checksums: dict | None = None
+) -> ImageDataset:
     """CIFAR-10 (Krizhevsky 2009) as a class-conditional :class:`ImageDataset` of 32x32 RGB images.
 
     ``split`` is the official ``"train"`` (50,000) or ``"test"`` (10,000). ``download=True`` fetches the
@@ -363,7 +381,8 @@ def load_cifar10(root: str | Path, split: str = "train", download: bool = False,
     for name in files + ["batches.meta"]:
         if not (folder / name).exists():
             raise _missing(
-                f"CIFAR-10 file {name!r}", folder / name,
+                f"CIFAR-10 file {name!r}",
+                folder / name,
                 f"Download {CIFAR10_URL} and extract it into {root} (or call load_cifar10(root, download=True)).",
             )
     verify_files(folder, files + ["batches.meta"], CIFAR10_MD5 if checksums is None else checksums)
@@ -373,13 +392,17 @@ def load_cifar10(root: str | Path, split: str = "train", download: bool = False,
             try:
                 entry = pickle.load(handle, encoding="latin1")
             except Exception as error:  # a truncated or foreign file
-                raise DatasetNotFoundError(f"{folder / name} is not a CIFAR-10 batch ({error}); fetch it again") from None
+                raise DatasetNotFoundError(
+                    f"{folder / name} is not a CIFAR-10 batch ({error}); fetch it again"
+                ) from None
         images.append(np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
         labels.extend(entry["labels"])
     with open(folder / "batches.meta", "rb") as handle:
         class_names = pickle.load(handle, encoding="latin1")["label_names"]
     pixels = torch.from_numpy(np.concatenate(images)).float().div(127.5).sub(1.0)
-    return ImageDataset(pixels, labels=torch.tensor(labels), num_classes=10, name=f"cifar10-{split}", class_names=class_names)
+    return ImageDataset(
+        pixels, labels=torch.tensor(labels), num_classes=10, name=f"cifar10-{split}", class_names=class_names
+    )
 
 
 # ---------------------------------------------------------------------------------------------- pix2pix
@@ -414,7 +437,9 @@ def load_pix2pix(
     """
     check_choice("name", name, PIX2PIX_DEFAULT_DIRECTION)
     check_choice("split", split, PIX2PIX_SPLITS[name])
-    direction = PIX2PIX_DEFAULT_DIRECTION[name] if direction is None else check_choice("direction", direction, ("AtoB", "BtoA"))
+    direction = (
+        PIX2PIX_DEFAULT_DIRECTION[name] if direction is None else check_choice("direction", direction, ("AtoB", "BtoA"))
+    )
     root = Path(root)
     folder = root / name / split
     url = PIX2PIX_URL.format(name=name)
@@ -510,7 +535,10 @@ def load_celeba(
         crops.append(resize(to_unit_range(image[None, top : top + size, left : left + size]), image_size)[0])
     every_image = [f"img_align_celeba/{p.name}" for p in sorted((folder / "img_align_celeba").glob("*.jpg"))]
     verify_files(
-        folder, ["list_eval_partition.txt"] + [f"img_align_celeba/{n}" for n in names], known, all_paths=every_image,
+        folder,
+        ["list_eval_partition.txt"] + [f"img_align_celeba/{n}" for n in names],
+        known,
+        all_paths=every_image,
         check_before_recording=check_image_complete,
     )
     return ImageDataset(torch.stack(crops), name=f"celeba-{split}")
@@ -523,7 +551,12 @@ def digits_images(split: str = "all", labelled: bool = True) -> ImageDataset:
     from mcgan_lib.data.digits import load_digits_tensors
 
     images, labels = load_digits_tensors(split)
-    return ImageDataset(images.reshape(-1, 1, 8, 8), labels=labels if labelled else None, num_classes=10 if labelled else None, name=f"digits-{split}")
+    return ImageDataset(
+        images.reshape(-1, 1, 8, 8),
+        labels=labels if labelled else None,
+        num_classes=10 if labelled else None,
+        name=f"digits-{split}",
+    )
 
 
 class StackedDigits(DataSource):
@@ -575,7 +608,9 @@ def _skimage_image(name: str) -> np.ndarray:
     return image if image.ndim == 3 else image[..., None]
 
 
-def random_patches(images: list[torch.Tensor], patch_size: int, n_patches: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
+def random_patches(
+    images: list[torch.Tensor], patch_size: int, n_patches: int, seed: int = 0, scale: float = 1.0
+) -> torch.Tensor:
     """``n_patches`` square crops of side ``patch_size`` (after rescaling each image by ``scale``),
     from images chosen uniformly; positions from a generator seeded with ``seed``."""
     check_int("patch_size", patch_size, minimum=1)
@@ -597,19 +632,28 @@ def random_patches(images: list[torch.Tensor], patch_size: int, n_patches: int, 
     return torch.stack(patches)
 
 
-def photo_patches(patch_size: int = 32, n_patches: int = 2000, names=PHOTO_NAMES, seed: int = 0, scale: float = 0.5) -> ImageDataset:
+def photo_patches(
+    patch_size: int = 32, n_patches: int = 2000, names=PHOTO_NAMES, seed: int = 0, scale: float = 0.5
+) -> ImageDataset:
     """RGB patches of scikit-image's colour photographs (offline stand-in for natural images)."""
     images = [to_unit_range(_skimage_image(name)[None])[0] for name in names]
     images = [im if im.shape[0] == 3 else im.expand(3, -1, -1) for im in images]
     return ImageDataset(random_patches(images, patch_size, n_patches, seed, scale), name="photo-patches")
 
 
-def texture_patches(patch_size: int = 32, n_patches: int = 2000, names=TEXTURE_NAMES, seed: int = 0, scale: float = 0.5) -> ImageDataset:
+def texture_patches(
+    patch_size: int = 32, n_patches: int = 2000, names=TEXTURE_NAMES, seed: int = 0, scale: float = 0.5
+) -> ImageDataset:
     """Grey patches of scikit-image's textures, labelled by texture (class-conditional)."""
     images = [to_unit_range(_skimage_image(name)[None])[0] for name in names]
-    per_class = [random_patches([im], patch_size, n_patches // len(names) + (i < n_patches % len(names)), seed + i, scale) for i, im in enumerate(images)]
+    per_class = [
+        random_patches([im], patch_size, n_patches // len(names) + (i < n_patches % len(names)), seed + i, scale)
+        for i, im in enumerate(images)
+    ]
     labels = torch.cat([torch.full((len(p),), i) for i, p in enumerate(per_class)])
-    return ImageDataset(torch.cat(per_class), labels=labels, num_classes=len(names), name="texture-patches", class_names=list(names))
+    return ImageDataset(
+        torch.cat(per_class), labels=labels, num_classes=len(names), name="texture-patches", class_names=list(names)
+    )
 
 
 def small_faces(image_size: int = 24) -> ImageDataset:
@@ -627,7 +671,9 @@ def super_resolution_pairs(data: ImageDataset, factor: int = 4) -> ImageDataset:
     h, w = data.data_shape[1:]
     if h % factor or w % factor:
         raise ValueError(f"factor must divide the image size {h}x{w}, got factor={factor}")
-    return ImageDataset(data.images, inputs=resize(data.images, (h // factor, w // factor)), name=f"{data.name}-sr{factor}")
+    return ImageDataset(
+        data.images, inputs=resize(data.images, (h // factor, w // factor)), name=f"{data.name}-sr{factor}"
+    )
 
 
 def centre_hole_mask(image_shape: tuple[int, int], hole_fraction: float = 0.5) -> torch.Tensor:
@@ -654,7 +700,9 @@ def grey_to_colour_pairs(data: ImageDataset) -> ImageDataset:
     if data.data_shape[0] != 3:
         raise ValueError(f"data must hold RGB images (3 channels), got shape {data.data_shape}")
     weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-    return ImageDataset(data.images, inputs=(data.images * weights).sum(1, keepdim=True), name=f"{data.name}-grey2colour")
+    return ImageDataset(
+        data.images, inputs=(data.images * weights).sum(1, keepdim=True), name=f"{data.name}-grey2colour"
+    )
 
 
 def edges_to_photo_pairs(data: ImageDataset) -> ImageDataset:

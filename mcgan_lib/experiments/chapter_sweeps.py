@@ -40,8 +40,9 @@ def mr_slider_setup() -> ToySetup:
 
 def reg_gan_setup() -> ToySetup:
     """Chapter 06: section 4's toy settings (latent 2, 64 units, lr 1e-3) as a setup."""
-    return ToySetup(latent_dim=2, hidden_dim=64, d_hidden_dim=64, lr=1e-3, batch_size=choose(256, 128), steps=1500,
-                    quick_steps=300)
+    return ToySetup(
+        latent_dim=2, hidden_dim=64, d_hidden_dim=64, lr=1e-3, batch_size=choose(256, 128), steps=1500, quick_steps=300
+    )
 
 
 # Chapter 07: the comparison's budget.
@@ -52,12 +53,21 @@ COMPARISON_QUICK_STEPS = 500
 
 
 def _eight_gaussians() -> dict:
-    return {"lr_seed": dict(task="ring", method="gan", grid={"lr": choose([1e-4, 3e-4, 1e-3, 3e-3], [3e-4, 1e-3])},
-                            seeds=list(choose(range(5), range(3))))}
+    return {
+        "lr_seed": dict(
+            task="ring",
+            method="gan",
+            grid={"lr": choose([1e-4, 3e-4, 1e-3, 3e-3], [3e-4, 1e-3])},
+            seeds=list(choose(range(5), range(3))),
+        )
+    }
 
 
 def _moment_reconstruction() -> dict:
-    grid = {"samples_per_input": choose([2, 4, 8, 16, 32], [2, 8, 32]), "weight": choose([1.0, 10.0, 100.0], [1.0, 10.0])}
+    grid = {
+        "samples_per_input": choose([2, 4, 8, 16, 32], [2, 8, 32]),
+        "weight": choose([1.0, 10.0, 100.0], [1.0, 10.0]),
+    }
     sweeps = {}
     for variant in VARIANTS:
         arguments = dict(task="ring", method=variant, grid=grid, seeds=[0], setup=mr_slider_setup())
@@ -69,26 +79,43 @@ def _moment_reconstruction() -> dict:
 
 def _mode_seeking() -> dict:
     common = dict(task="ring", seeds=list(range(5)), steps=choose(3000, 600))
-    return {"plain": dict(method="gan", **common), "ms_lambda": dict(method="ms", grid={"weight": [0.3, 1.0, 3.0]}, **common)}
+    return {
+        "plain": dict(method="gan", **common),
+        "ms_lambda": dict(method="ms", grid={"weight": [0.3, 1.0, 3.0]}, **common),
+    }
 
 
 def _hierarchical() -> dict:
-    return {"hm_ere_lambda": dict(
-        task="ring", method="hm", grid={"ere": choose([0.0, 0.25, 0.5, 0.75, 1.0], [0.0, 0.5, 1.0]), "weight": [0.3, 1.0, 3.0]},
-        seeds=choose([0, 1, 2], [0]), steps=choose(3000, 600),
-    )}
+    return {
+        "hm_ere_lambda": dict(
+            task="ring",
+            method="hm",
+            grid={"ere": choose([0.0, 0.25, 0.5, 0.75, 1.0], [0.0, 0.5, 1.0]), "weight": [0.3, 1.0, 3.0]},
+            seeds=choose([0, 1, 2], [0]),
+            steps=choose(3000, 600),
+        )
+    }
 
 
 def _mode_regularized() -> dict:
     lambdas = [0.0, 0.5, 2.0]
-    return {"reg_gan_lambdas": dict(task="imbalanced_ring", method="reg_gan", grid={"weight": lambdas, "lambda_mode": lambdas},
-                                    seeds=choose([0, 1, 2], [0]), setup=reg_gan_setup())}
+    return {
+        "reg_gan_lambdas": dict(
+            task="imbalanced_ring",
+            method="reg_gan",
+            grid={"weight": lambdas, "lambda_mode": lambdas},
+            seeds=choose([0, 1, 2], [0]),
+            setup=reg_gan_setup(),
+        )
+    }
 
 
 def comparison_budget() -> dict:
     """Seeds and steps of chapter 07 in the current mode."""
-    return dict(seeds=list(range(choose(COMPARISON_SEEDS, COMPARISON_QUICK_SEEDS))),
-                steps=choose(COMPARISON_STEPS, COMPARISON_QUICK_STEPS))
+    return dict(
+        seeds=list(range(choose(COMPARISON_SEEDS, COMPARISON_QUICK_SEEDS))),
+        steps=choose(COMPARISON_STEPS, COMPARISON_QUICK_STEPS),
+    )
 
 
 def sensitivity_methods() -> list[str]:
@@ -110,8 +137,9 @@ def _comparison() -> dict:
                 continue
             sweeps[f"{task}_{name}"] = dict(task=task, method=name, **comparison_budget())
     for name in sensitivity_methods():
-        sweeps[f"sensitivity_{name}"] = dict(task="ring", method=name, grid={"weight": sensitivity_lambdas()},
-                                             **comparison_budget())
+        sweeps[f"sensitivity_{name}"] = dict(
+            task="ring", method=name, grid={"weight": sensitivity_lambdas()}, **comparison_budget()
+        )
     return sweeps
 
 
@@ -151,20 +179,31 @@ def provenance(chapter: str, name: str, table, wall_seconds: float) -> dict:
     differed from it), the command, the library fingerprint, the machine and the training time."""
     root = Path(__file__).resolve().parents[2]
     try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         commit += "+dirty" if dirty else ""
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown (not a git checkout)"
     return {
-        "chapter": chapter, "sweep": name, "commit": commit, "command": " ".join(sys.argv) or "python",
-        "library": library_fingerprint(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "chapter": chapter,
+        "sweep": name,
+        "commit": commit,
+        "command": " ".join(sys.argv) or "python",
+        "library": library_fingerprint(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.system()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-                   f"{torch.get_num_threads()} threads",
-        "members": len(table), "member_train_seconds": float(table.train_seconds.sum()),
-        "wall_seconds": round(wall_seconds, 1), "source": table.attrs.get("source"),
+        f"{torch.get_num_threads()} threads",
+        "members": len(table),
+        "member_train_seconds": float(table.train_seconds.sum()),
+        "wall_seconds": round(wall_seconds, 1),
+        "source": table.attrs.get("source"),
     }
 
 
@@ -183,6 +222,10 @@ def build_all(chapters=None, progress: bool = False, store: bool = False) -> dic
             counts[f"{chapter}/{name}"] = len(table)
             if store:
                 description = table.attrs["description"]
-                write_table(table.drop(columns="generator", errors="ignore"), stored_stem(arguments["method"], description), stored_description(description),
-                            provenance(chapter, name, table, time.perf_counter() - began))
+                write_table(
+                    table.drop(columns="generator", errors="ignore"),
+                    stored_stem(arguments["method"], description),
+                    stored_description(description),
+                    provenance(chapter, name, table, time.perf_counter() - began),
+                )
     return counts

@@ -100,7 +100,6 @@ def fit_predictor(
     return fit
 
 
-
 def fit_predictors(
     data: DataSource, steps: int = 500, seed: int = 0, hidden_dim: int = 64, lr: float | None = None
 ) -> dict:

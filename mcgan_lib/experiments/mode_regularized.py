@@ -23,12 +23,27 @@ from mcgan_lib.training import Trainer
 METHODS = ("gan", "reg_gan", "mdgan")
 
 
-def chapter_setup(steps: int = 1000, latent_dim: int = 2, hidden_dim: int = 64, batch_size: int = 128,
-                  lr: float = 1e-3, input_scale: float = 1.0) -> ToySetup:
+def chapter_setup(
+    steps: int = 1000,
+    latent_dim: int = 2,
+    hidden_dim: int = 64,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    input_scale: float = 1.0,
+) -> ToySetup:
     """Section 4's networks and optimiser: MLPs of ``hidden_dim`` units, Adam with betas (0.5, 0.999),
     every discriminator's input scaled by ``input_scale``, D seeded from the run's seed + 1."""
-    return ToySetup(latent_dim=latent_dim, hidden_dim=hidden_dim, d_hidden_dim=hidden_dim, lr=lr,
-                    batch_size=batch_size, d_input_scale=input_scale, d_seed_offset=1, steps=steps, quick_steps=steps)
+    return ToySetup(
+        latent_dim=latent_dim,
+        hidden_dim=hidden_dim,
+        d_hidden_dim=hidden_dim,
+        lr=lr,
+        batch_size=batch_size,
+        d_input_scale=input_scale,
+        d_seed_offset=1,
+        steps=steps,
+        quick_steps=steps,
+    )
 
 
 def train_method(
@@ -54,8 +69,10 @@ def train_method(
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     setup = chapter_setup(steps, latent_dim, hidden_dim, batch_size, lr, input_scale)
     generator, discriminator = setup.networks(data, seed)
-    settings = {"reg_gan": {"weight": lambda_geometric, "lambda_mode": lambda_mode},
-                "mdgan": {"weight": lambda_geometric}}.get(method, {})
+    settings = {
+        "reg_gan": {"weight": lambda_geometric, "lambda_mode": lambda_mode},
+        "mdgan": {"weight": lambda_geometric},
+    }.get(method, {})
     regularizer = build_method(method, data, setup, seed, **settings)
     config = setup.train_config(seed, steps, log_every=max(1, steps // 50))
     trainer = Trainer(data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks)
@@ -82,8 +99,9 @@ def minor_mode_report(generator, mixture, minor_mode: int = 0, n_samples: int = 
     }
 
 
-def toy_comparison(mixture, methods=METHODS, seeds=range(5), minor_mode: int = 0, keep: dict | None = None,
-                   **train_kwargs):
+def toy_comparison(
+    mixture, methods=METHODS, seeds=range(5), minor_mode: int = 0, keep: dict | None = None, **train_kwargs
+):
     """Per-seed :func:`minor_mode_report` of each method trained on ``mixture`` (a DataFrame).
 
     When ``keep`` is a dict, ``keep[method]`` receives the trainer of the first seed (for figures).
@@ -102,8 +120,16 @@ def toy_comparison(mixture, methods=METHODS, seeds=range(5), minor_mode: int = 0
 DIGIT_SIGMAS = (0.5, 1.0)
 
 
-def digits_report(generator, classifier, train_data, test_data, n_samples: int = 1000, sigmas=DIGIT_SIGMAS,
-                  d_star_steps: int = 500, seed: int = 0) -> dict:
+def digits_report(
+    generator,
+    classifier,
+    train_data,
+    test_data,
+    n_samples: int = 1000,
+    sigmas=DIGIT_SIGMAS,
+    d_star_steps: int = 500,
+    seed: int = 0,
+) -> dict:
     """MODE score, inception score, per-class histogram (``class_0`` ... ``class_9``, argmax of the
     classifier) and the missing-mode count for each σ (``missing_sigma_<σ>``) of a digits generator.
 
@@ -123,8 +149,9 @@ def digits_report(generator, classifier, train_data, test_data, n_samples: int =
     return report
 
 
-def digits_comparison(methods=METHODS, seeds=range(5), sigmas=DIGIT_SIGMAS, d_star_steps: int = 500,
-                      n_show: int = 16, **train_kwargs):
+def digits_comparison(
+    methods=METHODS, seeds=range(5), sigmas=DIGIT_SIGMAS, d_star_steps: int = 500, n_show: int = 16, **train_kwargs
+):
     """Train each method on the digits' train split for every seed and score it with :func:`digits_report`.
 
     Defaults for the nets: ``latent_dim`` 16, ``hidden_dim`` 128. Returns ``(table, samples)``:
@@ -140,7 +167,8 @@ def digits_comparison(methods=METHODS, seeds=range(5), sigmas=DIGIT_SIGMAS, d_st
         trainer = train_method(method, train_data, seed=seed, **train_kwargs)
         if seed == first_seed:
             samples[method] = trainer.sample(n_show)
-        return digits_report(trainer.generator, classifier, train_data, test_data, sigmas=sigmas,
-                             d_star_steps=d_star_steps, seed=seed)
+        return digits_report(
+            trainer.generator, classifier, train_data, test_data, sigmas=sigmas, d_star_steps=d_star_steps, seed=seed
+        )
 
     return _table(run_one, methods, list(seeds)), samples

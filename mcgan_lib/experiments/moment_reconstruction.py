@@ -16,8 +16,9 @@ from mcgan_lib.nets.base import generate
 from mcgan_lib.sweeps import sweep
 
 
-def appendix_b_setup(steps: int = 1000, batch_size: int = 32, lr: float = 1e-3, hidden_dim: int = 64,
-                     latent_dim: int = 2) -> ToySetup:
+def appendix_b_setup(
+    steps: int = 1000, batch_size: int = 32, lr: float = 1e-3, hidden_dim: int = 64, latent_dim: int = 2
+) -> ToySetup:
     """Appendix B's optimiser (AMSGrad, betas (0.5, 0.999), weight decay 1e-4, clipping 0.5) with
     Appendix C's "simple 3-layer MLP" networks (2 hidden layers + output) for G and D.
 
@@ -26,8 +27,17 @@ def appendix_b_setup(steps: int = 1000, batch_size: int = 32, lr: float = 1e-3, 
     loop), not of each value.
     """
     return ToySetup(
-        latent_dim=latent_dim, hidden_dim=hidden_dim, d_hidden_dim=hidden_dim, lr=lr, betas=(0.5, 0.999),
-        batch_size=batch_size, optimizer="amsgrad", weight_decay=1e-4, grad_clip=0.5, steps=steps, quick_steps=steps,
+        latent_dim=latent_dim,
+        hidden_dim=hidden_dim,
+        d_hidden_dim=hidden_dim,
+        lr=lr,
+        betas=(0.5, 0.999),
+        batch_size=batch_size,
+        optimizer="amsgrad",
+        weight_decay=1e-4,
+        grad_clip=0.5,
+        steps=steps,
+        quick_steps=steps,
     )
 
 
@@ -59,8 +69,17 @@ def seed_table(
     tables, generators = [], {}
     for method in methods:
         options = {k: v for k, v in offered.items() if k in get_method(method).defaults}
-        table = sweep(data, method, seeds=seeds, setup=setup, steps=steps, method_options=options,
-                      n_eval_samples=n_eval_samples, keep_samples=0, keep_generators=True)
+        table = sweep(
+            data,
+            method,
+            seeds=seeds,
+            setup=setup,
+            steps=steps,
+            method_options=options,
+            n_eval_samples=n_eval_samples,
+            keep_samples=0,
+            keep_generators=True,
+        )
         generators[method] = table.generator.iloc[0]
         tables.append(table.drop(columns="generator"))
     return pd.concat(tables, ignore_index=True), generators

@@ -20,6 +20,7 @@ from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.training import EvaluateEvery, Snapshots, TrainConfig, Trainer
 from mcgan_lib.validation import check_int
 
+
 @dataclass(frozen=True)
 class ToySetup:
     """Networks and optimiser of a toy experiment; ``steps`` is used in full mode, ``quick_steps`` in
@@ -49,7 +50,7 @@ class ToySetup:
     quick_steps: int = 1500
     train_overrides: dict = field(default_factory=dict)
 
-    def replace(self, **changes) -> "ToySetup":
+    def replace(self, **changes) -> ToySetup:
         return dataclasses.replace(self, **changes)
 
     def default_steps(self) -> int:
@@ -60,21 +61,37 @@ class ToySetup:
         if len(data.data_shape) != 1:
             raise ValueError(f"the toy MLPs need flat data, got data_shape={data.data_shape}")
         generator = MLPGenerator(
-            latent_dim=self.latent_dim, output_dim=data.data_dim, hidden_dim=self.hidden_dim, depth=self.depth,
-            condition_dim=data.condition_dim, activation=self.activation, seed=seed,
+            latent_dim=self.latent_dim,
+            output_dim=data.data_dim,
+            hidden_dim=self.hidden_dim,
+            depth=self.depth,
+            condition_dim=data.condition_dim,
+            activation=self.activation,
+            seed=seed,
         )
         discriminator = MLPDiscriminator(
-            input_dim=data.data_dim, hidden_dim=self.d_hidden_dim, depth=self.d_depth,
-            condition_dim=data.condition_dim, activation=self.activation, input_scale=self.d_input_scale,
+            input_dim=data.data_dim,
+            hidden_dim=self.d_hidden_dim,
+            depth=self.d_depth,
+            condition_dim=data.condition_dim,
+            activation=self.activation,
+            input_scale=self.d_input_scale,
             seed=seed + self.d_seed_offset,
         )
         return generator, discriminator
 
     def train_config(self, seed: int, steps: int | None = None, **overrides) -> TrainConfig:
         settings = dict(
-            steps=self.default_steps() if steps is None else steps, batch_size=self.batch_size, lr_g=self.lr,
-            lr_d=self.lr, betas=self.betas, optimizer=self.optimizer, weight_decay=self.weight_decay,
-            grad_clip=self.grad_clip, gan_loss=self.gan_loss, seed=seed,
+            steps=self.default_steps() if steps is None else steps,
+            batch_size=self.batch_size,
+            lr_g=self.lr,
+            lr_d=self.lr,
+            betas=self.betas,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            grad_clip=self.grad_clip,
+            gan_loss=self.gan_loss,
+            seed=seed,
         )
         settings.update(self.train_overrides)
         settings.update(overrides)
@@ -132,8 +149,16 @@ def train_toy(
     if eval_every:
         callbacks.append(EvaluateEvery(eval_every, lambda t: data.evaluate(t.generator, n_eval_samples)))
     trainer = Trainer(
-        data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks,
-        checkpoint_dir=checkpoint_dir, progress=progress,
+        data,
+        generator,
+        discriminator,
+        config,
+        regularizer=regularizer,
+        callbacks=callbacks,
+        checkpoint_dir=checkpoint_dir,
+        progress=progress,
     )
     trainer.train()
-    return ToyRun(seed=seed, trainer=trainer, snapshots=snapshots, metrics=data.evaluate(trainer.generator, n_eval_samples))
+    return ToyRun(
+        seed=seed, trainer=trainer, snapshots=snapshots, metrics=data.evaluate(trainer.generator, n_eval_samples)
+    )

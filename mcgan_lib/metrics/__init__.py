@@ -11,6 +11,12 @@ from mcgan_lib.metrics.ndb import ndb_jsd
 from mcgan_lib.metrics.toy import ModeCoverage, conditional_branch_coverage, evaluate_mixture, mode_coverage
 
 __all__ = [
-    "ModeCoverage", "mode_coverage", "evaluate_mixture", "conditional_branch_coverage",
-    "inception_score", "mode_score", "missing_modes", "ndb_jsd",
+    "ModeCoverage",
+    "mode_coverage",
+    "evaluate_mixture",
+    "conditional_branch_coverage",
+    "inception_score",
+    "mode_score",
+    "missing_modes",
+    "ndb_jsd",
 ]

@@ -20,8 +20,8 @@ Images are (N, C, H, W) in [-1, 1]; grey images are repeated to three channels.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -37,7 +37,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     from pytorch_fid.fid_score import calculate_frechet_distance
 
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, dtype=np.float64)), np.atleast_1d(np.asarray(mu2, dtype=np.float64))
-    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, dtype=np.float64)), np.atleast_2d(np.asarray(sigma2, dtype=np.float64))
+    sigma1, sigma2 = (
+        np.atleast_2d(np.asarray(sigma1, dtype=np.float64)),
+        np.atleast_2d(np.asarray(sigma2, dtype=np.float64)),
+    )
     d = mu1.shape[0]
     for name, value, shape in (("mu2", mu2, (d,)), ("sigma1", sigma1, (d, d)), ("sigma2", sigma2, (d, d))):
         if value.shape != shape:
@@ -57,7 +60,7 @@ class FeatureStatistics:
         self.total = None
         self.outer = None
 
-    def update(self, features: torch.Tensor) -> "FeatureStatistics":
+    def update(self, features: torch.Tensor) -> FeatureStatistics:
         features = features.detach().double().reshape(features.shape[0], -1)
         if self.total is None:
             self.total = torch.zeros(features.shape[1], dtype=torch.float64, device=features.device)
@@ -95,8 +98,14 @@ class RandomConvFeatures(FeatureExtractor):
         self.name = f"random-conv-{feature_dim} (offline stand-in, not Inception)"
         with seeded_init(seed):
             self.net = nn.Sequential(
-                nn.Conv2d(3, 32, 3, 1, 1), nn.ReLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),
-                nn.Conv2d(64, feature_dim, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                nn.Conv2d(3, 32, 3, 1, 1),
+                nn.ReLU(),
+                nn.Conv2d(32, 64, 3, 2, 1),
+                nn.ReLU(),
+                nn.Conv2d(64, feature_dim, 3, 2, 1),
+                nn.ReLU(),
+                nn.AdaptiveAvgPool2d(1),
+                nn.Flatten(),
             )
         self.requires_grad_(False)
 
@@ -118,7 +127,8 @@ class InceptionFeatures(FeatureExtractor):
             self.net = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]], normalize_input=False)
         except Exception as error:
             raise RuntimeError(
-                f"pytorch-fid could not load its Inception weights ({type(error).__name__}: {error}). They are downloaded "
+                f"pytorch-fid could not load its Inception weights ({type(error).__name__}: {error}). "
+                "They are downloaded "
                 "from github.com/mseitzer/pytorch-fid releases at first use; connect once, or place "
                 "pt_inception-2015-12-05-6726825d.pth in torch's hub cache (torch.hub.get_dir()/checkpoints). "
                 "Offline, use RandomConvFeatures (labelled, not comparable with the papers)."
@@ -140,10 +150,14 @@ def _rgb(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def feature_statistics(images: torch.Tensor | Iterable[torch.Tensor], extractor: FeatureExtractor, batch_size: int = 100) -> FeatureStatistics:
+def feature_statistics(
+    images: torch.Tensor | Iterable[torch.Tensor], extractor: FeatureExtractor, batch_size: int = 100
+) -> FeatureStatistics:
     """Stream ``images`` (a tensor, or an iterable of batches) through ``extractor`` on its device."""
     device = next(extractor.parameters()).device
-    batches = images.split(check_int("batch_size", batch_size, minimum=1)) if isinstance(images, torch.Tensor) else images
+    batches = (
+        images.split(check_int("batch_size", batch_size, minimum=1)) if isinstance(images, torch.Tensor) else images
+    )
     statistics = FeatureStatistics()
     for batch in batches:
         statistics.update(extractor(batch.to(device)))
@@ -183,7 +197,8 @@ def inception_score_from_probabilities(probabilities: torch.Tensor, splits: int 
     1; confident predictions spread evenly over K classes give K. The formula of each part is
     :func:`mcgan_lib.metrics.classifier_scores.inception_score`.
     """
-    from mcgan_lib.metrics.classifier_scores import check_probabilities, inception_score as score_of_part
+    from mcgan_lib.metrics.classifier_scores import check_probabilities
+    from mcgan_lib.metrics.classifier_scores import inception_score as score_of_part
 
     probabilities = check_probabilities("probabilities", probabilities, ndim=2)
     check_int("splits", splits, minimum=1, maximum=probabilities.shape[0])
@@ -194,7 +209,10 @@ def inception_score_from_probabilities(probabilities: torch.Tensor, splits: int 
 
 @torch.no_grad()
 def inception_score(
-    images: torch.Tensor | Iterable[torch.Tensor], classifier: Callable[[torch.Tensor], torch.Tensor] | None = None, splits: int = 10, batch_size: int = 100
+    images: torch.Tensor | Iterable[torch.Tensor],
+    classifier: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    splits: int = 10,
+    batch_size: int = 100,
 ) -> tuple[float, float]:
     """IS of ``images`` under ``classifier`` (logits); default torchvision's ImageNet Inception-v3 (a download)."""
     if classifier is None:

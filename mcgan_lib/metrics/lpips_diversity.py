@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import torch
 import torch.nn.functional as F
@@ -72,7 +72,8 @@ def load_lpips(net: str = "alex", device: str | torch.device = "cpu", allow_unca
     except Exception as error:  # no network, or a corrupt download
         if not allow_uncalibrated:
             raise RuntimeError(
-                f"LPIPS needs torchvision's ImageNet {net} weights and they could not be loaded ({error}); connect once "
+                f"LPIPS needs torchvision's ImageNet {net} weights and they could not be loaded ({error}); "
+                "connect once "
                 "to the internet so torchvision can cache them, or pass allow_uncalibrated=True"
             ) from None
         warnings.warn(
@@ -100,7 +101,9 @@ def prepare(images: torch.Tensor) -> torch.Tensor:
     h, w = images.shape[2:]
     if min(h, w) < MIN_SIZE:
         factor = MIN_SIZE / min(h, w)
-        images = F.interpolate(images, size=(round(h * factor), round(w * factor)), mode="bilinear", align_corners=False)
+        images = F.interpolate(
+            images, size=(round(h * factor), round(w * factor)), mode="bilinear", align_corners=False
+        )
     return images
 
 
@@ -108,7 +111,8 @@ def prepare(images: torch.Tensor) -> torch.Tensor:
 def lpips_distances(
     a: torch.Tensor, b: torch.Tensor, network: LPIPSNetwork | None = None, batch_size: int = 64, per_layer: bool = False
 ) -> torch.Tensor:
-    """LPIPS distance of each pair (a[i], b[i]): (N,), or (N, 5) per layer when ``per_layer`` (they sum to the total)."""
+    """LPIPS distance of each pair (a[i], b[i]): (N,), or (N, 5) per layer when ``per_layer`` (they sum to
+    the total)."""
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     check_int("batch_size", batch_size, minimum=1)
@@ -124,7 +128,9 @@ def lpips_distances(
     return torch.cat(out)
 
 
-def pair_indices(n_outputs: int, pairs_per_input: int | None, n_inputs: int, seed: int | torch.Generator = 0) -> torch.Tensor:
+def pair_indices(
+    n_outputs: int, pairs_per_input: int | None, n_inputs: int, seed: int | torch.Generator = 0
+) -> torch.Tensor:
     """(n_inputs, P, 2) indices of distinct outputs: every unordered pair (None) or ``pairs_per_input`` random ones.
 
     Random pairs are drawn input by input from one generator (``seed`` or a ``torch.Generator``), so
@@ -135,7 +141,9 @@ def pair_indices(n_outputs: int, pairs_per_input: int | None, n_inputs: int, see
         every = torch.tensor(list(itertools.combinations(range(n_outputs), 2)))
         return every[None].expand(n_inputs, -1, -1)
     check_int("pairs_per_input", pairs_per_input, minimum=1)
-    rng = seed if isinstance(seed, torch.Generator) else torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    rng = (
+        seed if isinstance(seed, torch.Generator) else torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    )
     rows = []
     for _ in range(n_inputs):
         first = torch.randint(n_outputs, (pairs_per_input,), generator=rng)
@@ -179,15 +187,21 @@ def conditional_diversity(
     per_input, layer_sums, n_pairs = [], None, 0
     for chunk in chunks:
         if not isinstance(chunk, torch.Tensor) or chunk.ndim != 5:
-            raise ValueError(f"outputs must have shape (n_inputs, n_outputs, C, H, W), got {getattr(chunk, 'shape', chunk)!r}")
+            raise ValueError(
+                f"outputs must have shape (n_inputs, n_outputs, C, H, W), got {getattr(chunk, 'shape', chunk)!r}"
+            )
         n_inputs, n_outputs = chunk.shape[:2]
         if n_outputs < 2:
-            raise ValueError(f"outputs must hold n_outputs >= 2 samples per input to form pairs, got n_outputs={n_outputs}")
+            raise ValueError(
+                f"outputs must hold n_outputs >= 2 samples per input to form pairs, got n_outputs={n_outputs}"
+            )
         pairs = pair_indices(n_outputs, pairs_per_input, n_inputs, rng)
         rows = torch.arange(n_inputs)[:, None].expand_as(pairs[..., 0])
         first, second = chunk[rows, pairs[..., 0]], chunk[rows, pairs[..., 1]]  # (n_inputs, P, C, H, W)
         flat_shape = (-1, *chunk.shape[2:])
-        distances = lpips_distances(first.reshape(flat_shape), second.reshape(flat_shape), network, batch_size, per_layer=per_layer)
+        distances = lpips_distances(
+            first.reshape(flat_shape), second.reshape(flat_shape), network, batch_size, per_layer=per_layer
+        )
         distances = distances.reshape(n_inputs, pairs.shape[1], -1)  # last axis: 5 layers, or 1 (the total)
         per_input.append(distances.sum(-1).mean(1))
         layer_sums = distances.sum(dim=(0, 1)) if layer_sums is None else layer_sums + distances.sum(dim=(0, 1))
@@ -196,19 +210,27 @@ def conditional_diversity(
         raise ValueError("outputs must contain at least one input, got an empty iterable")
     per_input = torch.cat(per_input)
     return DiversityResult(
-        mean=float(per_input.mean()), std=float(per_input.std()) if len(per_input) > 1 else 0.0, per_input=per_input,
-        per_layer=(layer_sums / n_pairs).tolist() if per_layer else None, calibrated=network.calibrated,
-        label=network.label, n_pairs=int(n_pairs),
+        mean=float(per_input.mean()),
+        std=float(per_input.std()) if len(per_input) > 1 else 0.0,
+        per_input=per_input,
+        per_layer=(layer_sums / n_pairs).tolist() if per_layer else None,
+        calibrated=network.calibrated,
+        label=network.label,
+        n_pairs=int(n_pairs),
     )
 
 
-def per_layer_diversity(outputs: torch.Tensor, pairs_per_input: int | None = None, seed: int = 0, network: LPIPSNetwork | None = None) -> DiversityResult:
+def per_layer_diversity(
+    outputs: torch.Tensor, pairs_per_input: int | None = None, seed: int = 0, network: LPIPSNetwork | None = None
+) -> DiversityResult:
     """:func:`conditional_diversity` with the mean of each of LPIPS's five layers (HMGAN, Figure 1)."""
     return conditional_diversity(outputs, pairs_per_input, seed, network, per_layer=True)
 
 
 @torch.no_grad()
-def generate_outputs(generator, conditions: torch.Tensor | None, n_outputs: int, n_inputs: int | None = None, seed: int = 0, device="cpu") -> torch.Tensor:
+def generate_outputs(
+    generator, conditions: torch.Tensor | None, n_outputs: int, n_inputs: int | None = None, seed: int = 0, device="cpu"
+) -> torch.Tensor:
     """Outputs (n_inputs, n_outputs, C, H, W) of ``generator`` for each condition row (B, condition_dim)
     with ``n_outputs`` latents each (drawn from a generator seeded with ``seed``); unconditional
     generators take ``conditions=None`` and ``n_inputs``."""

@@ -111,8 +111,11 @@ def missing_modes(
     with torch.no_grad():
         probability_real = torch.sigmoid(d_star(real_test.detach().float().cpu()))
     return MissingModeCount(
-        sigma=sigma, threshold=threshold, missing_count=int((probability_real > threshold).sum()),
-        n_test=real_test.shape[0], d_star_on_test=probability_real,
+        sigma=sigma,
+        threshold=threshold,
+        missing_count=int((probability_real > threshold).sum()),
+        n_test=real_test.shape[0],
+        d_star_on_test=probability_real,
     )
 
 

@@ -24,8 +24,8 @@ tensors), on the GPU when the bins live there.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import torch
 
@@ -67,7 +67,11 @@ def kmeans(x: torch.Tensor, n_clusters: int, iterations: int = 50, seed: int = 0
     closest = ((x - x[first]) ** 2).sum(1)
     for _ in range(1, n_clusters):  # k-means++: next centre drawn with probability ~ squared distance
         weights = closest.clamp_min(0).cpu().double()
-        index = int(torch.multinomial(weights, 1, generator=rng)) if weights.sum() > 0 else int(torch.randint(n, (1,), generator=rng))
+        index = (
+            int(torch.multinomial(weights, 1, generator=rng))
+            if weights.sum() > 0
+            else int(torch.randint(n, (1,), generator=rng))
+        )
         centres.append(x[index])
         closest = torch.minimum(closest, ((x - x[index]) ** 2).sum(1))
     centres = torch.stack(centres)
@@ -82,7 +86,9 @@ def kmeans(x: torch.Tensor, n_clusters: int, iterations: int = 50, seed: int = 0
     return centres
 
 
-def two_proportion_z_test(count_a: torch.Tensor, total_a: int, count_b: torch.Tensor, total_b: int) -> tuple[torch.Tensor, torch.Tensor]:
+def two_proportion_z_test(
+    count_a: torch.Tensor, total_a: int, count_b: torch.Tensor, total_b: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """z and two-sided p-values of H0: p_a = p_b for each bin, with the pooled standard error."""
     p_a, p_b = count_a.double() / total_a, count_b.double() / total_b
     pooled = (count_a.double() + count_b.double()) / (total_a + total_b)
@@ -145,7 +151,10 @@ class NDBBins:
         for batch in batches:
             flat = _flat(batch, "samples").to(self.centres.device)
             if flat.shape[1] != self.centres.shape[1]:
-                raise ValueError(f"samples must have {self.centres.shape[1]} values per example (as the real ones), got {flat.shape[1]}")
+                raise ValueError(
+                    f"samples must have {self.centres.shape[1]} values per example (as the real ones), "
+                    f"got {flat.shape[1]}"
+                )
             counts += torch.bincount(nearest_centre(flat, self.centres), minlength=self.n_bins)
         return counts
 
@@ -157,12 +166,15 @@ class NDBBins:
         z, p_values = two_proportion_z_test(self.real_counts.cpu(), total_real, generated.cpu(), total_generated)
         different = p_values < self.significance
         return NDBResult(
-            ndb=int(different.sum()), n_bins=self.n_bins, jsd=jensen_shannon(self.real_counts.cpu(), generated.cpu()),
+            ndb=int(different.sum()),
+            n_bins=self.n_bins,
+            jsd=jensen_shannon(self.real_counts.cpu(), generated.cpu()),
             different_bins=different.nonzero().flatten().tolist(),
             missing_bins=(different & (z > 0)).nonzero().flatten().tolist(),
             real_proportions=self.real_counts.cpu().double() / total_real,
             generated_proportions=generated.cpu().double() / total_generated,
-            z_scores=z, p_values=p_values,
+            z_scores=z,
+            p_values=p_values,
         )
 
 

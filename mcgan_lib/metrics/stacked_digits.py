@@ -44,9 +44,13 @@ def mode_statistics(modes: torch.Tensor, n_modes: int = N_MODES, min_samples: in
     check_int("n_modes", n_modes, minimum=1)
     check_int("min_samples", min_samples, minimum=1)
     if modes.ndim != 1 or modes.numel() == 0 or modes.is_floating_point():
-        raise ValueError(f"modes must be a non-empty 1-D integer tensor, got shape {tuple(modes.shape)} and dtype {modes.dtype}")
+        raise ValueError(
+            f"modes must be a non-empty 1-D integer tensor, got shape {tuple(modes.shape)} and dtype {modes.dtype}"
+        )
     if modes.min() < 0 or modes.max() >= n_modes:
-        raise ValueError(f"modes must lie in [0, n_modes={n_modes}), got range [{int(modes.min())}, {int(modes.max())}]")
+        raise ValueError(
+            f"modes must lie in [0, n_modes={n_modes}), got range [{int(modes.min())}, {int(modes.max())}]"
+        )
     counts = torch.bincount(modes.cpu().long(), minlength=n_modes)
     q = counts.double() / counts.sum()
     used = q > 0
@@ -59,7 +63,10 @@ def split_digits(images: torch.Tensor, layout: str = "side_by_side") -> torch.Te
     check_choice("layout", layout, ("side_by_side", "channels"))
     expected = (1, 8, 24) if layout == "side_by_side" else (3, 8, 8)
     if images.ndim != 4 or tuple(images.shape[1:]) != expected:
-        raise ValueError(f"images must have shape (N, {', '.join(map(str, expected))}) for layout={layout!r}, got {tuple(images.shape)}")
+        raise ValueError(
+            f"images must have shape (N, {', '.join(map(str, expected))}) for layout={layout!r}, "
+            f"got {tuple(images.shape)}"
+        )
     if layout == "side_by_side":
         parts = images[:, 0].reshape(images.shape[0], 8, 3, 8).permute(0, 2, 1, 3)
     else:
@@ -67,7 +74,9 @@ def split_digits(images: torch.Tensor, layout: str = "side_by_side") -> torch.Te
     return parts.reshape(images.shape[0], 3, 64)
 
 
-def classify_stacked(images: torch.Tensor, classifier=None, layout: str = "side_by_side", batch_size: int = 4096) -> torch.Tensor:
+def classify_stacked(
+    images: torch.Tensor, classifier=None, layout: str = "side_by_side", batch_size: int = 4096
+) -> torch.Tensor:
     """The mode (N,) of each stacked image: its three digits read by ``classifier`` (logits of (B, 64) rows)."""
     if classifier is None:
         from mcgan_lib.nets.digits_classifier import load_digits_classifier
@@ -75,11 +84,17 @@ def classify_stacked(images: torch.Tensor, classifier=None, layout: str = "side_
         classifier = load_digits_classifier()  # trains once (with gradients) when not cached yet
     digits = split_digits(images, layout)
     with torch.no_grad():
-        labels = torch.cat([classifier(part.reshape(-1, 64)).argmax(1) for part in digits.split(batch_size)]).reshape(-1, 3).cpu()
+        labels = (
+            torch.cat([classifier(part.reshape(-1, 64)).argmax(1) for part in digits.split(batch_size)])
+            .reshape(-1, 3)
+            .cpu()
+        )
     return labels[:, 0] * 100 + labels[:, 1] * 10 + labels[:, 2]
 
 
-def stacked_digits_modes(images, classifier=None, layout: str = "side_by_side", min_samples: int = 1) -> StackedModeCount:
+def stacked_digits_modes(
+    images, classifier=None, layout: str = "side_by_side", min_samples: int = 1
+) -> StackedModeCount:
     """Modes captured (of 1,000) and KL to uniform of generated stacked digits ``images``
     (a tensor, or an iterable of batches, streamed)."""
     batches = [images] if isinstance(images, torch.Tensor) else images

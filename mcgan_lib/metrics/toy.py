@@ -65,7 +65,7 @@ class ModeCoverage:
 
 def mode_coverage(
     samples: torch.Tensor,
-    mixture: "GaussianMixture",
+    mixture: GaussianMixture,
     threshold_std: float = 3.0,
     min_samples: int = 1,
 ) -> ModeCoverage:
@@ -98,7 +98,7 @@ def mode_coverage(
 
 def evaluate_mixture(
     generator,
-    mixture: "GaussianMixture",
+    mixture: GaussianMixture,
     n_samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
     **coverage_kwargs,
@@ -110,7 +110,7 @@ def evaluate_mixture(
 
 def conditional_branch_coverage(
     generator,
-    data: "BranchingConditional",
+    data: BranchingConditional,
     n_conditions: int = 50,
     samples_per_condition: int = 100,
     threshold_std: float = 3.0,

@@ -15,7 +15,18 @@ from mcgan_lib.nets.srresnet import SRResNetGenerator
 from mcgan_lib.nets.unet import PatchDiscriminator, UNetGenerator
 
 __all__ = [
-    "FeatureNetwork", "build_network", "seeded_init", "MLPGenerator", "MLPDiscriminator", "MLPEncoder",
-    "DCGANGenerator", "DCGANDiscriminator", "UNetGenerator", "PatchDiscriminator", "SRResNetGenerator",
-    "GLCICGenerator", "GLCICDiscriminator", "MomentPredictor",
+    "FeatureNetwork",
+    "build_network",
+    "seeded_init",
+    "MLPGenerator",
+    "MLPDiscriminator",
+    "MLPEncoder",
+    "DCGANGenerator",
+    "DCGANDiscriminator",
+    "UNetGenerator",
+    "PatchDiscriminator",
+    "SRResNetGenerator",
+    "GLCICGenerator",
+    "GLCICDiscriminator",
+    "MomentPredictor",
 ]

@@ -122,8 +122,10 @@ class DCGANGenerator(NoiseGenerator):
         self.start = (base_channels * 2 ** (upsamplings - 1), height // 2**upsamplings, width // 2**upsamplings)
         with seeded_init(seed):
             self.project = nn.Sequential(
-                nn.Linear(latent_dim + num_classes, math.prod(self.start)), nn.Unflatten(1, self.start),
-                nn.BatchNorm2d(self.start[0]), nn.ReLU(),
+                nn.Linear(latent_dim + num_classes, math.prod(self.start)),
+                nn.Unflatten(1, self.start),
+                nn.BatchNorm2d(self.start[0]),
+                nn.ReLU(),
             )
             widths = [base_channels * 2 ** (upsamplings - 1 - i) for i in range(upsamplings)] + [base_channels]
             self.blocks = nn.ModuleList(
@@ -132,8 +134,11 @@ class DCGANGenerator(NoiseGenerator):
             )
             self.output = nn.Sequential(nn.Conv2d(base_channels, channels, 3, 1, 1), nn.Tanh())
         self.hparams = dict(
-            latent_dim=latent_dim, image_shape=list(self.image_shape), num_classes=num_classes,
-            base_channels=base_channels, upsamplings=upsamplings,
+            latent_dim=latent_dim,
+            image_shape=list(self.image_shape),
+            num_classes=num_classes,
+            base_channels=base_channels,
+            upsamplings=upsamplings,
         )
 
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None, return_features: bool = False):
@@ -173,13 +178,18 @@ class DCGANDiscriminator(ImageNetwork):
         with seeded_init(seed):
             self.blocks = nn.ModuleList(
                 nn.Sequential(
-                    nn.Conv2d(a, b, 4, 2, 1, bias=i == 0), *( [] if i == 0 else [nn.BatchNorm2d(b)] ), nn.LeakyReLU(0.2)
+                    nn.Conv2d(a, b, 4, 2, 1, bias=i == 0), *([] if i == 0 else [nn.BatchNorm2d(b)]), nn.LeakyReLU(0.2)
                 )
                 for i, (a, b) in enumerate(zip(widths[:-1], widths[1:]))
             )
-            self.output = nn.Sequential(nn.Flatten(), nn.Linear(widths[-1] * (height >> downsamplings) * (width >> downsamplings), 1))
+            self.output = nn.Sequential(
+                nn.Flatten(), nn.Linear(widths[-1] * (height >> downsamplings) * (width >> downsamplings), 1)
+            )
         self.hparams = dict(
-            image_shape=list(self.image_shape), num_classes=num_classes, base_channels=base_channels, downsamplings=downsamplings,
+            image_shape=list(self.image_shape),
+            num_classes=num_classes,
+            base_channels=base_channels,
+            downsamplings=downsamplings,
         )
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None, return_features: bool = False):

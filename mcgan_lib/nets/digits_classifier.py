@@ -41,7 +41,10 @@ class DigitsClassifier(FeatureNetwork):
         check_int("hidden_dim", hidden_dim, minimum=1)
         with seeded_init(seed):
             self.net = nn.Sequential(
-                nn.Linear(DIGITS_DIM, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
+                nn.Linear(DIGITS_DIM, hidden_dim),
+                nn.ReLU(),
+                nn.Linear(hidden_dim, hidden_dim),
+                nn.ReLU(),
                 nn.Linear(hidden_dim, N_CLASSES),
             )
         self.hparams = {"hidden_dim": hidden_dim}
@@ -100,6 +103,8 @@ def load_digits_classifier(directory: str | os.PathLike | None = None, retrain: 
         except (CheckpointError, KeyError, RuntimeError):
             pass
     model, test_accuracy = train_digits_classifier()
-    save_checkpoint({"settings": TRAINING_SETTINGS, "weights": model.state_dict(), "test_accuracy": test_accuracy}, path)
+    save_checkpoint(
+        {"settings": TRAINING_SETTINGS, "weights": model.state_dict(), "test_accuracy": test_accuracy}, path
+    )
     model.test_accuracy = test_accuracy
     return model

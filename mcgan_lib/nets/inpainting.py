@@ -24,7 +24,9 @@ from mcgan_lib.validation import check_float, check_int
 
 
 def _conv(a, b, kernel=3, stride=1, dilation=1):
-    return nn.Sequential(nn.Conv2d(a, b, kernel, stride, dilation * (kernel // 2), dilation=dilation), nn.BatchNorm2d(b), nn.ReLU())
+    return nn.Sequential(
+        nn.Conv2d(a, b, kernel, stride, dilation * (kernel // 2), dilation=dilation), nn.BatchNorm2d(b), nn.ReLU()
+    )
 
 
 @register_network
@@ -47,17 +49,26 @@ class GLCICGenerator(NoiseGenerator):
         check_int("n_dilated", n_dilated, minimum=0)
         c = base_channels
         with seeded_init(seed):
-            self.encoder = nn.ModuleList([
-                _conv(self.condition_shape[0] + latent_dim, c, 5), _conv(c, 2 * c, 3, 2), _conv(2 * c, 4 * c, 3, 2),
-            ])
+            self.encoder = nn.ModuleList(
+                [
+                    _conv(self.condition_shape[0] + latent_dim, c, 5),
+                    _conv(c, 2 * c, 3, 2),
+                    _conv(2 * c, 4 * c, 3, 2),
+                ]
+            )
             self.dilated = nn.ModuleList(_conv(4 * c, 4 * c, 3, dilation=2 ** (i + 1)) for i in range(n_dilated))
-            self.decoder = nn.ModuleList([
-                nn.Sequential(nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1), nn.BatchNorm2d(2 * c), nn.ReLU()),
-                nn.Sequential(nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.BatchNorm2d(c), nn.ReLU()),
-            ])
+            self.decoder = nn.ModuleList(
+                [
+                    nn.Sequential(nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1), nn.BatchNorm2d(2 * c), nn.ReLU()),
+                    nn.Sequential(nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.BatchNorm2d(c), nn.ReLU()),
+                ]
+            )
             self.output = nn.Sequential(nn.Conv2d(c, self.image_shape[0], 3, 1, 1), nn.Tanh())
         self.hparams = dict(
-            image_shape=list(self.image_shape), latent_dim=latent_dim, base_channels=base_channels, n_dilated=n_dilated,
+            image_shape=list(self.image_shape),
+            latent_dim=latent_dim,
+            base_channels=base_channels,
+            n_dilated=n_dilated,
         )
 
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None, return_features: bool = False):
@@ -108,11 +119,17 @@ class GLCICDiscriminator(ImageNetwork):
         in_channels = channels + (channels + 1 if conditional else 0)
         with seeded_init(seed):
             self.global_branch = self._branch(in_channels, base_channels, global_layers, (height, width))
-            self.local_branch = self._branch(in_channels, base_channels, local_layers, (self.hole[1] - self.hole[0], self.hole[3] - self.hole[2]))
+            self.local_branch = self._branch(
+                in_channels, base_channels, local_layers, (self.hole[1] - self.hole[0], self.hole[3] - self.hole[2])
+            )
             self.output = nn.Linear(128, 1)
         self.hparams = dict(
-            image_shape=list(self.image_shape), conditional=conditional, hole_fraction=hole_fraction,
-            base_channels=base_channels, global_layers=global_layers, local_layers=local_layers,
+            image_shape=list(self.image_shape),
+            conditional=conditional,
+            hole_fraction=hole_fraction,
+            base_channels=base_channels,
+            global_layers=global_layers,
+            local_layers=local_layers,
         )
 
     @staticmethod

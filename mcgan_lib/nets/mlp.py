@@ -48,9 +48,7 @@ class _MLP(FeatureNetwork):
         if condition is None:
             raise ValueError(f"this network is conditional (condition_dim={self.condition_dim}); pass condition")
         if condition.ndim != 2 or condition.shape != (batch, self.condition_dim):
-            raise ValueError(
-                f"condition must have shape ({batch}, {self.condition_dim}), got {tuple(condition.shape)}"
-            )
+            raise ValueError(f"condition must have shape ({batch}, {self.condition_dim}), got {tuple(condition.shape)}")
 
     def _run(self, x: torch.Tensor, condition: torch.Tensor | None, first_feature: torch.Tensor, return_features: bool):
         h = x if condition is None else torch.cat([x, condition], dim=1)
@@ -87,8 +85,12 @@ class MLPGenerator(_MLP):
         self.latent_dim = latent_dim
         self.output_dim = output_dim
         self.hparams = dict(
-            latent_dim=latent_dim, output_dim=output_dim, hidden_dim=hidden_dim, depth=depth,
-            condition_dim=condition_dim, activation=activation,
+            latent_dim=latent_dim,
+            output_dim=output_dim,
+            hidden_dim=hidden_dim,
+            depth=depth,
+            condition_dim=condition_dim,
+            activation=activation,
         )
 
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None, return_features: bool = False):
@@ -129,8 +131,12 @@ class MLPDiscriminator(_MLP):
         self.input_dim = input_dim
         self.input_scale = input_scale
         self.hparams = dict(
-            input_dim=input_dim, hidden_dim=hidden_dim, depth=depth, condition_dim=condition_dim,
-            activation=activation, input_scale=input_scale,
+            input_dim=input_dim,
+            hidden_dim=hidden_dim,
+            depth=depth,
+            condition_dim=condition_dim,
+            activation=activation,
+            input_scale=input_scale,
         )
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None, return_features: bool = False):
@@ -148,10 +154,13 @@ class MLPDiscriminator(_MLP):
 class MLPEncoder(FeatureNetwork):
     """E: x (B, input_dim) -> latent code (B, latent_dim); ``depth`` ReLU layers of ``hidden_dim``.
 
-    Reg-GAN's and MDGAN's encoder (Che et al. 2017, Sec. 3). The output is linear (the prior of G is a standard normal, unbounded).
+    Reg-GAN's and MDGAN's encoder (Che et al. 2017, Sec. 3). The output is linear (the prior of G is a
+    standard normal, unbounded).
     """
 
-    def __init__(self, input_dim: int = 2, latent_dim: int = 2, hidden_dim: int = 128, depth: int = 2, seed: int | None = None):
+    def __init__(
+        self, input_dim: int = 2, latent_dim: int = 2, hidden_dim: int = 128, depth: int = 2, seed: int | None = None
+    ):
         super().__init__()
         check_int("input_dim", input_dim, minimum=1)
         check_int("latent_dim", latent_dim, minimum=1)

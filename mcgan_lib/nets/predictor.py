@@ -52,7 +52,10 @@ class MomentPredictor(FeatureNetwork):
                 layers.append(nn.Linear(widths[-1], 2 * output_dim))
                 self.network = nn.Sequential(*layers)
         self.hparams = dict(
-            output_dim=output_dim, condition_dim=condition_dim, hidden_dim=hidden_dim, depth=depth,
+            output_dim=output_dim,
+            condition_dim=condition_dim,
+            hidden_dim=hidden_dim,
+            depth=depth,
             activation=activation,
         )
 

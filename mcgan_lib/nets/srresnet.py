@@ -24,8 +24,11 @@ class ResidualBlock(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, 1, 1), nn.BatchNorm2d(channels), nn.PReLU(),
-            nn.Conv2d(channels, channels, 3, 1, 1), nn.BatchNorm2d(channels),
+            nn.Conv2d(channels, channels, 3, 1, 1),
+            nn.BatchNorm2d(channels),
+            nn.PReLU(),
+            nn.Conv2d(channels, channels, 3, 1, 1),
+            nn.BatchNorm2d(channels),
         )
 
     def forward(self, x):
@@ -66,11 +69,16 @@ class SRResNetGenerator(NoiseGenerator):
             self.blocks = nn.ModuleList(ResidualBlock(c) for _ in range(n_blocks))
             self.trunk_end = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1), nn.BatchNorm2d(c))
             self.upsample = nn.ModuleList(
-                nn.Sequential(nn.Conv2d(c, 4 * c, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU()) for _ in range(int(math.log2(scale)))
+                nn.Sequential(nn.Conv2d(c, 4 * c, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU())
+                for _ in range(int(math.log2(scale)))
             )
             self.output = nn.Sequential(nn.Conv2d(c, channels, 9, 1, 4), nn.Tanh())
         self.hparams = dict(
-            input_shape=list(self.condition_shape), scale=scale, latent_dim=latent_dim, base_channels=base_channels, n_blocks=n_blocks,
+            input_shape=list(self.condition_shape),
+            scale=scale,
+            latent_dim=latent_dim,
+            base_channels=base_channels,
+            n_blocks=n_blocks,
         )
 
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None, return_features: bool = False):

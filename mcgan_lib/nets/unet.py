@@ -35,7 +35,8 @@ class UNetGenerator(NoiseGenerator):
     """G: z (B, latent_dim), input image (B, C_in*H*W flattened) -> output image (B, C_out, H, W).
 
     Encoder level i: Conv(4, stride 2) to ``base_channels * 2**min(i, 3)`` channels, instance norm
-    (not on the first nor on the innermost, which is 1x1 at full size, as in pix2pix), LeakyReLU(0.2). Decoder: ConvTranspose(4, stride 2), instance norm, ReLU,
+    (not on the first nor on the innermost, which is 1x1 at full size, as in pix2pix), LeakyReLU(0.2).
+    Decoder: ConvTranspose(4, stride 2), instance norm, ReLU,
     concatenated with the mirrored encoder output; a final ConvTranspose and tanh. ``depth`` 8 with
     ``base_channels`` 64 is pix2pix's 256x256 U-Net; H and W must be divisible by 2**depth.
     ``latent_dim`` 0 gives a noiseless U-Net (pix2pix without dropout).
@@ -70,12 +71,20 @@ class UNetGenerator(NoiseGenerator):
             decoder = []
             for i in reversed(range(1, depth)):  # from the bottleneck up to level 1
                 inputs = widths[i] * (1 if i == depth - 1 else 2)
-                decoder.append(nn.Sequential(nn.ConvTranspose2d(inputs, widths[i - 1], 4, 2, 1), _norm(widths[i - 1]), nn.ReLU()))
+                decoder.append(
+                    nn.Sequential(nn.ConvTranspose2d(inputs, widths[i - 1], 4, 2, 1), _norm(widths[i - 1]), nn.ReLU())
+                )
             self.decoder = nn.ModuleList(decoder)
-            self.output = nn.Sequential(nn.ConvTranspose2d(widths[0] * (2 if depth > 1 else 1), output_channels, 4, 2, 1), nn.Tanh())
+            self.output = nn.Sequential(
+                nn.ConvTranspose2d(widths[0] * (2 if depth > 1 else 1), output_channels, 4, 2, 1), nn.Tanh()
+            )
         self.hparams = dict(
-            input_shape=list(self.condition_shape), output_channels=output_channels, latent_dim=latent_dim,
-            base_channels=base_channels, depth=depth, noise_injection=noise_injection,
+            input_shape=list(self.condition_shape),
+            output_channels=output_channels,
+            latent_dim=latent_dim,
+            base_channels=base_channels,
+            depth=depth,
+            noise_injection=noise_injection,
         )
 
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None, return_features: bool = False):
@@ -132,12 +141,16 @@ class PatchDiscriminator(ImageNetwork):
             blocks = []
             for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
                 stride = 2 if i < n_layers else 1
-                blocks.append(nn.Sequential(nn.Conv2d(a, b, 4, stride, 1), *([] if i == 0 else [_norm(b)]), nn.LeakyReLU(0.2)))
+                blocks.append(
+                    nn.Sequential(nn.Conv2d(a, b, 4, stride, 1), *([] if i == 0 else [_norm(b)]), nn.LeakyReLU(0.2))
+                )
             self.blocks = nn.ModuleList(blocks)
             self.output = nn.Conv2d(widths[-1], 1, 4, 1, 1)
         self.hparams = dict(
-            image_shape=list(self.image_shape), condition_shape=list(self.condition_shape) or None,
-            base_channels=base_channels, n_layers=n_layers,
+            image_shape=list(self.image_shape),
+            condition_shape=list(self.condition_shape) or None,
+            base_channels=base_channels,
+            n_layers=n_layers,
         )
         with torch.no_grad():
             self.patch_shape = tuple(self.forward(torch.zeros(1, *self.image_shape), self._zeros_condition()).shape[1:])

@@ -20,8 +20,8 @@ regularizers: :func:`check_samples_and_target` (K samples per input against one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 from torch import nn

@@ -43,8 +43,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
@@ -72,7 +72,8 @@ def _check_feature_list(name: str, features, rows: int | None = None) -> list[to
         expected = rows if rows is not None else features[0].shape[0]
         if layer.shape[0] != expected:
             raise ValueError(
-                f"{name}[{i}] has {layer.shape[0]} rows but {name}[0] has {expected}; every layer needs one row per input"
+                f"{name}[{i}] has {layer.shape[0]} rows but {name}[0] has {expected}; "
+                "every layer needs one row per input"
             )
         checked.append(layer.flatten(1))
     return checked
@@ -107,7 +108,8 @@ def check_hierarchical_mode_inputs(
     for i, (a, b) in enumerate(zip(layers_a, layers_b)):
         if a.shape != b.shape:
             raise ValueError(
-                f"features_a[{i}] and features_b[{i}] must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
+                f"features_a[{i}] and features_b[{i}] must have the same shape, "
+                f"got {tuple(a.shape)} and {tuple(b.shape)}"
             )
     if ere is not None:
         _check_ere(ere, len(layers_a) - 1)
@@ -194,9 +196,9 @@ def ere_lower_bounds(features, chunk_size: int = 1024, reduction: str = "mean") 
         row_index = torch.arange(start, stop, device=layers[0].device)[:, None]
         col_index = torch.arange(start + 1, m, device=layers[0].device)[None, :]
         upper = col_index > row_index
-        previous = _layer_distance_block(layers[0][start:stop], layers[0][start + 1:], reduction)
+        previous = _layer_distance_block(layers[0][start:stop], layers[0][start + 1 :], reduction)
         for i in range(1, len(layers)):
-            current = _layer_distance_block(layers[i][start:stop], layers[i][start + 1:], reduction)
+            current = _layer_distance_block(layers[i][start:stop], layers[i][start + 1 :], reduction)
             valid = upper & (current > 0)
             if valid.any():
                 ratio = previous[valid] / current[valid]
@@ -390,7 +392,10 @@ class HierarchicalModeRegularizer(Regularizer):
 
     def config(self) -> dict:
         return {
-            **super().config(), "ere": list(self.ere), "bounds": self.bounds, "eps": self.eps,
-            "reduction": self.reduction, "pairs": self.pairs,
+            **super().config(),
+            "ere": list(self.ere),
+            "bounds": self.bounds,
+            "eps": self.eps,
+            "reduction": self.reduction,
+            "pairs": self.pairs,
         }
-

@@ -42,7 +42,6 @@ from mcgan_lib.losses import discriminator_loss, generator_loss
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, Regularizer
 from mcgan_lib.validation import check_choice, check_float, check_tensor
 
-
 GEOMETRIC_DISTANCES = ("squared_l2", "l1")
 
 
@@ -168,8 +167,11 @@ class ModeRegularizer(_GeometricRegularizer):
 
     def config(self) -> dict:
         return {
-            **super().config(), "lambda_geometric": self.lambda_geometric, "lambda_mode": self.lambda_mode,
-            "distance": self.distance, "encoder": getattr(self.encoder, "spec", lambda: {})(),
+            **super().config(),
+            "lambda_geometric": self.lambda_geometric,
+            "lambda_mode": self.lambda_mode,
+            "distance": self.distance,
+            "encoder": getattr(self.encoder, "spec", lambda: {})(),
         }
 
 
@@ -235,7 +237,10 @@ class ManifoldDiffusionRegularizer(_GeometricRegularizer):
     def config(self) -> dict:
         spec = lambda module: getattr(module, "spec", lambda: {})()  # noqa: E731
         return {
-            **super().config(), "lambda_geometric": self.lambda_geometric, "distance": self.distance,
-            "encoder": spec(self.encoder), "manifold_discriminator": spec(self.manifold_discriminator),
+            **super().config(),
+            "lambda_geometric": self.lambda_geometric,
+            "distance": self.distance,
+            "encoder": spec(self.encoder),
+            "manifold_discriminator": spec(self.manifold_discriminator),
             "diffusion_discriminator": spec(self.diffusion_discriminator),
         }

@@ -303,6 +303,10 @@ class MomentReconstruction(Regularizer):
 
     def config(self) -> dict:
         return {
-            **super().config(), "distribution": self.distribution, "moments": self.moments, "proxy": self.proxy,
-            "adversarial_weight": self.adversarial_weight, "eps": self.eps,
+            **super().config(),
+            "distribution": self.distribution,
+            "moments": self.moments,
+            "proxy": self.proxy,
+            "adversarial_weight": self.adversarial_weight,
+            "eps": self.eps,
         }
