@@ -36,7 +36,7 @@ every other member its run.
 Speed (``benchmarks/bench_ensemble.py`` measures it): each side's parameters form one (E, P) block,
 so Adam, the divergence masks and clipping run once per side; a Gaussian mixture's batches and the
 latents are drawn with two generator calls per member; on the CPU freed activations stay in the heap
-(:func:`mcgan_lib.fused.retain_freed_memory`). ``compile=True`` (or ``MCGAN_ENSEMBLE_COMPILE=1``) runs
+(:func:`mcgan_lib.allocator.retain_freed_memory`). ``compile=True`` (or ``MCGAN_ENSEMBLE_COMPILE=1``) runs
 the objective through ``torch.compile`` and falls back to eager on a compiler error; off by default
 (on a 2-core CPU it compiles for ~40 s and then runs slower than eager).
 
@@ -59,11 +59,11 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from mcgan_lib.allocator import retain_freed_memory
 from mcgan_lib.checkpoint import CHECKPOINT_NAME, CheckpointError, describe_differences, load_checkpoint
 from mcgan_lib.config import resolve_device
 from mcgan_lib.data.base import Batch, DataSource
 from mcgan_lib.data.toy import GaussianMixture
-from mcgan_lib.fused import retain_freed_memory
 from mcgan_lib.nets.mlp import MLPGenerator
 from mcgan_lib.regularizers.base import NoRegularizer, Regularizer
 from mcgan_lib.training import (

@@ -1,4 +1,4 @@
-"""CPU settings and helpers behind the fast ensemble step (:mod:`mcgan_lib.ensemble`).
+"""The CPU memory allocator setting behind the fast ensemble step (:mod:`mcgan_lib.ensemble`).
 
 :func:`retain_freed_memory`: an ensemble step allocates and frees dozens of (E, B, 64) activations
 (1 MB at E = 16, 4 MB at E = 64). glibc's malloc (``mallopt(3)``) serves blocks above
