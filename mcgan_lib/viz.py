@@ -33,13 +33,32 @@ def toy_extent(mixture: GaussianMixture, margin: float = 0.6) -> tuple[float, fl
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
+def cloud_extent(extent, *clouds, margin: float = 0.05) -> tuple[float, float, float, float]:
+    """``extent`` grown to hold every finite point of ``clouds`` ((N, 2) tensors or None), plus ``margin``
+    of the span on each side: a figure never clips a sample cloud that strays from the modes."""
+    xmin, xmax, ymin, ymax = extent
+    for cloud in clouds:
+        if cloud is None or len(cloud) == 0:
+            continue
+        points = torch.as_tensor(cloud).detach().cpu().reshape(-1, 2)
+        points = points[torch.isfinite(points).all(dim=1)]
+        if len(points):
+            lo, hi = points.min(dim=0).values, points.max(dim=0).values
+            xmin, xmax = min(xmin, float(lo[0])), max(xmax, float(hi[0]))
+            ymin, ymax = min(ymin, float(lo[1])), max(ymax, float(hi[1]))
+    dx, dy = (xmax - xmin) * margin, (ymax - ymin) * margin
+    if (xmin, xmax, ymin, ymax) == tuple(extent):
+        return extent
+    return xmin - dx, xmax + dx, ymin - dy, ymax + dy
+
+
 def _device(module) -> torch.device:
     return next(module.parameters()).device
 
 
 @torch.no_grad()
-def draw_discriminator(ax, discriminator, extent, resolution: int = 120) -> None:
-    """Background heat map of D(x) = sigmoid(logit) over ``extent``."""
+def draw_discriminator(ax, discriminator, extent, resolution: int = 120):
+    """Background heat map of D(x) = sigmoid(logit) over ``extent``; returns the image (for a colour bar)."""
     xmin, xmax, ymin, ymax = extent
     xs = torch.linspace(xmin, xmax, resolution)
     ys = torch.linspace(ymin, ymax, resolution)
@@ -49,7 +68,7 @@ def draw_discriminator(ax, discriminator, extent, resolution: int = 120) -> None
     discriminator.eval()
     probability = torch.sigmoid(discriminator(points)).reshape(resolution, resolution).cpu()
     discriminator.train(was_training)
-    ax.imshow(probability.numpy(), extent=extent, origin="lower", cmap=D_CMAP, vmin=0, vmax=1, aspect="auto")
+    return ax.imshow(probability.numpy(), extent=extent, origin="lower", cmap=D_CMAP, vmin=0, vmax=1, aspect="auto")
 
 
 def draw_samples(ax, real: torch.Tensor | None, fake: torch.Tensor | None, size: float = 4.0) -> None:
@@ -115,11 +134,12 @@ def draw_manifold(ax, generator, lines: int = 15, points_per_line: int = 60, spa
 
 
 def _finish(ax, extent, title: str | None) -> None:
+    """Limits, equal aspect and small ticks (the scale of the data), and the title."""
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.tick_params(labelsize=6, length=2, pad=1)
+    ax.locator_params(nbins=5)
     if title:
         ax.set_title(title, fontsize=9)
 
@@ -144,9 +164,10 @@ def gan_lab_figure(
         was_training = generator.training
         generator.eval()
         fake = generator(z.to(device)).cpu()
-    extent = toy_extent(mixture)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4), dpi=80)
-    draw_discriminator(axes[0], discriminator, extent)
+    extent = cloud_extent(toy_extent(mixture), fake)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), dpi=80)
+    image = draw_discriminator(axes[0], discriminator, extent)
+    fig.colorbar(image, ax=axes[0], fraction=0.046, pad=0.02).set_label("D(x): belief that x is real", fontsize=7)
     draw_samples(axes[0], real, fake)
     draw_gradient_arrows(axes[0], generator, discriminator, z[:n_arrows], gan_loss)
     _finish(axes[0], extent, "samples, D(x) heat map, gradient on G's points")
@@ -181,7 +202,7 @@ def snapshot_timeline(
     ncols = min(ncols, len(steps))
     nrows = math.ceil(len(steps) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.6 * nrows + 0.3), dpi=80, squeeze=False)
-    extent = toy_extent(mixture)
+    extent = cloud_extent(toy_extent(mixture), *samples)
     centers = mixture.centers
     for ax in axes.flat:
         ax.axis("off")
@@ -220,12 +241,14 @@ def plot_history(history, metrics=("modes_captured", "high_quality_fraction")) -
 def scatter_grid(
     panels: dict[str, torch.Tensor], mixture: GaussianMixture, ncols: int = 5, size: float = 2.0
 ) -> Figure:
-    """One small scatter of generated samples per entry of ``panels`` (title -> samples (N, 2))."""
+    """One scatter of generated samples per entry of ``panels`` (title -> samples (N, 2)), the modes as
+    green circles; every panel shares limits that hold every sample, and the figure is >= 600 px wide."""
     names = list(panels)
     ncols = min(ncols, len(names))
     nrows = math.ceil(len(names) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.0 * ncols, 2.0 * nrows + 0.2), dpi=80, squeeze=False)
-    extent = toy_extent(mixture)
+    width = max(2.0 * ncols, 7.5)  # at least 600 px at 80 dpi
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, width / ncols * nrows + 0.2), dpi=80, squeeze=False)
+    extent = cloud_extent(toy_extent(mixture), *panels.values())
     for ax in axes.flat:
         ax.axis("off")
     for ax, name in zip(axes.flat, names):

@@ -11,7 +11,7 @@ from mcgan_lib.widgets import SessionSettings, TrainingPanel, TrainingSession
 
 def test_gan_lab_figure_has_heat_map_samples_arrows_and_manifold():
     figure = gan_lab_figure(MLPGenerator(seed=0), MLPDiscriminator(seed=1), ring(), n_samples=200, n_arrows=20)
-    left, right = figure.axes
+    left, right, colour_bar = figure.axes
     assert len(left.images) == 1  # D's heat map
     assert len(left.collections) == 3  # real, generated, quiver
     assert len(right.lines) == 2 * 15  # manifold grid lines
@@ -60,3 +60,16 @@ def test_train_toy_keeps_snapshots_and_metrics_and_plots():
     assert sum(ax.axison for ax in figure.axes) == 2
     plt.close(figure)
     plt.close(plot_history(run.trainer.history))
+
+
+def test_figures_hold_every_sample_have_a_scale_and_a_colour_bar():
+    """No sample is clipped (limits grow to the cloud), panels carry ticks, D's heat map has a colour bar,
+    and a grid of panels is at least 600 px wide."""
+    stray = torch.tensor([[9.0, -7.0], [0.0, 0.0]])
+    figure = scatter_grid({"stray": stray}, ring(), ncols=1)
+    ax = figure.axes[0]
+    assert ax.get_xlim()[1] >= 9.0 and ax.get_ylim()[0] <= -7.0
+    assert len(ax.get_xticks()) > 1
+    assert figure.get_size_inches()[0] * figure.dpi >= 600
+    lab = gan_lab_figure(MLPGenerator(seed=0), MLPDiscriminator(seed=1), ring(), n_samples=100, n_arrows=5)
+    assert any(a.get_label() == "<colorbar>" for a in lab.axes)
