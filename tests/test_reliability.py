@@ -21,19 +21,8 @@ from mcgan_lib.locks import LOCK_NAME, FolderLock
 from mcgan_lib.nets import MLPDiscriminator, MLPGenerator
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.training import Callback, TrainConfig, Trainer, TrainingDivergedError
+from test_cli import SMALL  # the CLI's small networks, shared with the CLI tests
 
-SMALL = [
-    "--hidden-dim",
-    "16",
-    "--latent-dim",
-    "4",
-    "--batch-size",
-    "32",
-    "--eval-every",
-    "10",
-    "--checkpoint-every",
-    "10",
-]
 ROOT = Path(__file__).resolve().parents[1]
 
 
