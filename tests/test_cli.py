@@ -58,40 +58,15 @@ def test_every_method_trains_from_the_cli_and_resumes(tmp_path, name):
 
 
 def test_method_settings_from_the_command_line(tmp_path):
-    out = tmp_path / "reg"
-    main(
-        [
-            "train",
-            "--steps",
-            "2",
-            "--method",
-            "reg_gan",
-            "--set",
-            "lambda_mode=0.2",
-            "--out",
-            str(out),
-            "--no-figures",
-            *SMALL,
-        ]
-    )
-    assert load_checkpoint(out)["regularizer_config"]["lambda_mode"] == 0.2
+    def train(out, *flags):
+        return main(["train", "--steps", "2", *flags, "--out", str(out), "--no-figures", *SMALL])
+
+    train(tmp_path / "reg", "--method", "reg_gan", "--set", "lambda_mode=0.2")
+    assert load_checkpoint(tmp_path / "reg")["regularizer_config"]["lambda_mode"] == 0.2
     with pytest.raises(SystemExit, match=r"\['zeta'\] are not settings of method 'ms'"):
-        main(["train", "--steps", "2", "--method", "ms", "--set", "zeta=1", "--out", str(tmp_path / "bad"), *SMALL])
+        train(tmp_path / "bad", "--method", "ms", "--set", "zeta=1")
     with pytest.raises(SystemExit, match="--set 'lambda_mode': write KEY=VALUE"):
-        main(
-            [
-                "train",
-                "--steps",
-                "2",
-                "--method",
-                "reg_gan",
-                "--set",
-                "lambda_mode",
-                "--out",
-                str(tmp_path / "b2"),
-                *SMALL,
-            ]
-        )
+        train(tmp_path / "b2", "--method", "reg_gan", "--set", "lambda_mode")
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path):
