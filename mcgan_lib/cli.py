@@ -97,6 +97,13 @@ def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     )
     prebuild.add_argument("--chapter", action="append", default=None, help="only this chapter (repeatable)")
     prebuild.add_argument(
+        "--sweep",
+        action="append",
+        default=None,
+        help="only the sweeps whose name matches this shell pattern, e.g. 'ring_*' (repeatable; to split a "
+        "chapter over several processes)",
+    )
+    prebuild.add_argument(
         "--full",
         action="store_true",
         help="train the full-mode sweeps and write them into the stored results (with provenance)",
@@ -125,7 +132,7 @@ def prebuild_command(args: argparse.Namespace) -> int:
         os.environ[QUICK_ENV_VAR] = "0"
     start = time.perf_counter()
     try:
-        counts = build_all(chapters, progress=True, store=args.full)
+        counts = build_all(chapters, progress=True, store=args.full, patterns=args.sweep)
     finally:
         if quick is None:
             os.environ.pop(QUICK_ENV_VAR, None)

@@ -42,7 +42,11 @@ def test_comparison_covers_every_method_on_every_task(monkeypatch):
         for name in comparison_methods():
             expected = METHODS[name].conditional or task != "conditional"
             assert (f"{task}_{name}" in entries) == expected
-    assert entries["ring_ms"]["seeds"] == [0, 1, 2]
+    assert entries["ring_ms"]["seeds"] == [0, 1] and entries["ring_ms"]["steps"] == 1000
+    monkeypatch.setenv("MCGAN_QUICK", "0")
+    entries = registry.chapter_sweeps("07_comparison")
+    assert len(entries["ring_ms"]["seeds"]) == 10 and len(entries["grid_ms"]["seeds"]) == 3
+    assert entries["ring_ms"]["steps"] == sweeps.PLAIN_GAN_SETUP.steps == 10_000
 
 
 def test_build_all_runs_each_entry(monkeypatch):
@@ -76,7 +80,8 @@ def full_mode_entries(monkeypatch) -> dict:
     for chapter in registry.CHAPTERS:
         for name, arguments in registry.chapter_sweeps(chapter).items():
             plan = sweeps.plan_sweep(**arguments)
-            entries[plan.stored_stem.name] = (f"{chapter}/{name}", sweeps.stored_description(plan.description))
+            names, _ = entries.get(plan.stored_stem.name, (set(), None))
+            entries[plan.stored_stem.name] = (names | {f"{chapter}/{name}"}, sweeps.stored_description(plan.description))
     return entries
 
 
@@ -92,9 +97,9 @@ def test_every_stored_result_matches_its_registry_entry(monkeypatch):
         assert stem.name in entries, (
             f"{manifest.name} matches no chapter sweep in full mode (stale: re-run prebuild --full)"
         )
-        name, description = entries[stem.name]
+        names, description = entries[stem.name]  # two chapters may read one sweep (01 and 04: the plain GAN)
         document = read_manifest(stem)
-        assert document["provenance"]["chapter"] + "/" + document["provenance"]["sweep"] == name
+        assert document["provenance"]["chapter"] + "/" + document["provenance"]["sweep"] in names
         assert read_table(stem, description) is not None, f"{manifest.name}: its data files do not match the manifest"
     total = sum(p.stat().st_size for p in sweeps.stored_results_dir().glob("*") if p.is_file())
     assert total < 20e6, f"stored results take {total / 1e6:.1f} MB; keep them to a few MB"
@@ -129,3 +134,15 @@ def test_prebuild_full_writes_stored_results_with_provenance(monkeypatch, tmp_pa
     assert provenance["commit"] and provenance["library"].startswith("0.") and provenance["source"] == "trained"
     again = sweeps.sweep(**small("99_tiny")["tiny"])
     assert again.attrs["source"] == "stored" and len(again) == 2
+
+
+def test_prebuild_sweep_pattern_builds_only_the_matching_sweeps(monkeypatch, tmp_path):
+    monkeypatch.setenv("MCGAN_RESULTS_DIR", str(tmp_path / "stored"))
+    monkeypatch.setenv("MCGAN_CACHE_DIR", str(tmp_path / "cache"))
+    setup = sweeps.PLAIN_GAN_SETUP.replace(hidden_dim=8, d_hidden_dim=8, batch_size=16)
+    tiny = {f"{task}_gan": dict(task=task, method="gan", seeds=[0], steps=2, setup=setup) for task in ("ring", "grid")}
+    monkeypatch.setattr(registry, "chapter_sweeps", lambda chapter: tiny)
+    monkeypatch.setitem(registry.CHAPTERS, "99_tiny", None)
+    assert main(["prebuild", "--chapter", "99_tiny", "--sweep", "grid_*", "--full"]) == 0
+    (manifest,) = (tmp_path / "stored").glob("*.json")
+    assert __import__("json").loads(manifest.read_text())["provenance"]["sweep"] == "grid_gan"
