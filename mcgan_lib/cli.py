@@ -104,6 +104,11 @@ def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
         "chapter over several processes)",
     )
     prebuild.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="with --full: retrain and rewrite sweeps whose stored result already matches (default: keep them)",
+    )
+    prebuild.add_argument(
         "--full",
         action="store_true",
         help="train the full-mode sweeps and write them into the stored results (with provenance)",
@@ -132,7 +137,7 @@ def prebuild_command(args: argparse.Namespace) -> int:
         os.environ[QUICK_ENV_VAR] = "0"
     start = time.perf_counter()
     try:
-        counts = build_all(chapters, progress=True, store=args.full, patterns=args.sweep)
+        counts = build_all(chapters, progress=True, store=args.full, patterns=args.sweep, rebuild=args.rebuild)
     finally:
         if quick is None:
             os.environ.pop(QUICK_ENV_VAR, None)

@@ -62,7 +62,7 @@ from mcgan_lib.methods import METHODS, build_method, comparison_methods, get_met
 from mcgan_lib.nets.base import generate
 from mcgan_lib.tables import canonical, read_table, write_table
 from mcgan_lib.training import Trainer, TrainingDivergedError
-from mcgan_lib.validation import check_choice, check_int
+from mcgan_lib.validation import check_choice, check_float, check_int
 
 TRAIN_GRID_KEYS = ("lr", "lr_g", "lr_d", "weight_decay", "grad_clip")
 ENGINES = ("auto", "ensemble", "sequential")
@@ -412,11 +412,11 @@ COMPARISON_TASKS = ("ring", "grid", "imbalanced_ring", "conditional")
 def compare(
     tasks: Iterable[str] = COMPARISON_TASKS,
     methods: Iterable[str] | None = None,
-    seeds: Iterable[int] = range(10),
+    seeds: Iterable[int] | Mapping[str, Iterable[int]] = range(10),
     **sweep_kwargs,
 ) -> pd.DataFrame:
     """:func:`sweep` of every method (its default settings; default: :func:`comparison_methods`) on
-    every task, as one table.
+    every task, as one table. ``seeds`` is one list for every task or a mapping task -> seeds.
 
     Adds ``label`` (the method's display name), ``coverage`` (the data's ``coverage_metric``: modes
     captured, or branches per condition for the conditional toy), ``coverage_strict`` (the same by the
@@ -424,7 +424,14 @@ def compare(
     A method that needs unconditional data is skipped on a conditional task (``table.attrs["skipped"]``).
     """
     tables, skipped = [], []
-    seeds = list(seeds)
+    tasks = list(tasks)
+    if isinstance(seeds, Mapping):
+        missing = [task for task in tasks if task not in seeds]
+        if missing:
+            raise ValueError(f"seeds has no entry for tasks {missing}; give seeds for every task in {tasks}")
+        seeds_of = {task: list(seeds[task]) for task in tasks}
+    else:
+        seeds_of = dict.fromkeys(tasks, list(seeds))
     methods = comparison_methods() if methods is None else list(methods)
     for method in methods:
         check_choice("methods[i]", method, METHODS)
@@ -434,7 +441,7 @@ def compare(
             if data.condition_dim and not METHODS[method].conditional:
                 skipped.append((task, method))
                 continue
-            table = sweep(task, method, seeds=seeds, **sweep_kwargs)
+            table = sweep(task, method, seeds=seeds_of[task], **sweep_kwargs)
             tables.append(
                 table.assign(
                     label=METHODS[method].label,
@@ -496,3 +503,30 @@ def summary_table(
 ) -> pd.DataFrame:
     """:func:`summarize` of a :func:`compare` table per (task, method label), as plain columns."""
     return summarize(table, ["task", "label"], list(metrics), digits).reset_index().rename(columns={"label": "method"})
+
+
+def target_check(table: pd.DataFrame, task: str, coverage: float, high_quality: float) -> pd.DataFrame:
+    """Per method of a :func:`compare` table on ``task``: the mean coverage (both counts) and HQ fraction
+    over the seeds that did not diverge, the seeds missing a mode by the strict count, and whether the
+    method meets the targets (``covers``: mean coverage >= ``coverage``; ``sharp``: mean HQ fraction >=
+    ``high_quality``). Chapter 07 prints its findings from this table, so its prose cannot drift."""
+    check_choice("task", task, sorted(table.task.unique()))
+    check_float("high_quality", high_quality, minimum=0.0, maximum=1.0)
+    rows = table[table.task == task]
+    check_float("coverage", coverage, minimum=0.0, maximum=float(rows.coverage_max.iloc[0]))
+    grouped = rows.groupby("label", sort=False)
+    out = pd.DataFrame(
+        {
+            "coverage": grouped.coverage.mean(),
+            "coverage_strict": grouped.coverage_strict.mean(),
+            "high_quality_fraction": grouped.high_quality_fraction.mean(),
+            "seeds_missing_a_mode": grouped.apply(
+                lambda g: int((g.coverage_strict.dropna() < g.coverage_max.iloc[0]).sum()), include_groups=False
+            ),
+            "seeds": grouped.size(),
+            "diverged": grouped.diverged_at_step.count(),
+        }
+    )
+    out["covers"] = out.coverage >= coverage
+    out["sharp"] = out.high_quality_fraction >= high_quality
+    return out

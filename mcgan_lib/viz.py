@@ -153,9 +153,14 @@ def gan_lab_figure(
     seed: int = 0,
     title: str | None = None,
     gan_loss: str = "non_saturating",
+    pyplot: bool = True,
 ) -> Figure:
     """Two panels: (left) real and generated samples on D's heat map with gradient arrows;
-    (right) the generator's manifold over the real data."""
+    (right) the generator's manifold over the real data.
+
+    ``pyplot=False`` draws on a bare :class:`~matplotlib.figure.Figure` that pyplot never sees: a
+    training panel drawing on its own thread must use it, or the notebook's inline backend shows the
+    half-drawn frame under whichever cell runs next."""
     rng = torch.Generator().manual_seed(seed)
     real = mixture.sample(n_samples, rng)
     z = generator.sample_latent(n_samples, rng, device="cpu")
@@ -165,7 +170,11 @@ def gan_lab_figure(
         generator.eval()
         fake = generator(z.to(device)).cpu()
     extent = cloud_extent(toy_extent(mixture), fake)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4), dpi=80)
+    if pyplot:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 4), dpi=80)
+    else:
+        fig = Figure(figsize=(9, 4), dpi=80)
+        axes = fig.subplots(1, 2)
     image = draw_discriminator(axes[0], discriminator, extent)
     fig.colorbar(image, ax=axes[0], fraction=0.046, pad=0.02).set_label("D(x): belief that x is real", fontsize=7)
     draw_samples(axes[0], real, fake)

@@ -13,8 +13,6 @@ import io
 import threading
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
-
 from mcgan_lib.data.tasks import make_task
 from mcgan_lib.experiments import PLAIN_GAN_SETUP, ToySetup
 from mcgan_lib.metrics.toy import evaluate_mixture
@@ -72,12 +70,19 @@ class TrainingSession:
         from mcgan_lib.viz import gan_lab_figure
 
         figure = gan_lab_figure(
-            self.trainer.generator, self.trainer.discriminator, self.data, n_samples=600, title=self.status()
+            self.trainer.generator,
+            self.trainer.discriminator,
+            self.data,
+            n_samples=600,
+            title=self.status(),
+            pyplot=False,  # drawn on the panel's thread: never registered with pyplot
         )
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
-        plt.close(figure)
         return buffer.getvalue()
+
+
+LEARNING_RATES = (1e-5, 3e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 1e-2)
 
 
 class TrainingPanel:
@@ -89,8 +94,13 @@ class TrainingPanel:
         self.regularizer_factory = regularizer_factory
         style = {"description_width": "90px"}
         self.task = w.Dropdown(options=["ring", "grid", "imbalanced_ring"], value=task, description="task", style=style)
-        self.lr = w.FloatLogSlider(
-            value=PLAIN_GAN_SETUP.lr, base=10, min=-5, max=-2, step=0.25, description="learning rate", style=style
+        # a selection, not a FloatLogSlider: the browser snaps a log slider's value to its exponent grid
+        # (3e-4 became 3.16e-4), so the value shown would not be the value the text names
+        self.lr = w.SelectionSlider(
+            options=[(f"{lr:g}", lr) for lr in LEARNING_RATES],
+            value=PLAIN_GAN_SETUP.lr,
+            description="learning rate",
+            style=style,
         )
         self.steps = w.IntSlider(value=steps, min=100, max=20000, step=100, description="steps", style=style)
         self.latent_dim = w.IntSlider(

@@ -81,7 +81,10 @@ def full_mode_entries(monkeypatch) -> dict:
         for name, arguments in registry.chapter_sweeps(chapter).items():
             plan = sweeps.plan_sweep(**arguments)
             names, _ = entries.get(plan.stored_stem.name, (set(), None))
-            entries[plan.stored_stem.name] = (names | {f"{chapter}/{name}"}, sweeps.stored_description(plan.description))
+            entries[plan.stored_stem.name] = (
+                names | {f"{chapter}/{name}"},
+                sweeps.stored_description(plan.description),
+            )
     return entries
 
 
@@ -146,3 +149,40 @@ def test_prebuild_sweep_pattern_builds_only_the_matching_sweeps(monkeypatch, tmp
     assert main(["prebuild", "--chapter", "99_tiny", "--sweep", "grid_*", "--full"]) == 0
     (manifest,) = (tmp_path / "stored").glob("*.json")
     assert __import__("json").loads(manifest.read_text())["provenance"]["sweep"] == "grid_gan"
+
+
+def test_the_configuration_search_names_the_shared_setup_as_its_choice():
+    from mcgan_lib.experiments.configuration_search import configuration_search_table
+
+    table = configuration_search_table()
+    chosen = table[table.outcome.str.startswith("chosen")]
+    setup = sweeps.PLAIN_GAN_SETUP
+    assert set(chosen.method) == {"gan", "laplace_mr1"}
+    for row in chosen.itertuples():
+        assert (row.d_hidden_dim, row.lr, row.batch_size, row.steps) == (
+            setup.d_hidden_dim,
+            setup.lr,
+            setup.batch_size,
+            setup.steps,
+        )
+    plain = chosen[chosen.method == "gan"].iloc[0]
+    assert plain.high_quality_fraction >= 0.8 and plain.modes_captured < 8  # sharp, and collapsed
+
+
+def test_prebuild_full_keeps_matching_stored_results_unless_rebuild(monkeypatch, tmp_path):
+    monkeypatch.setenv("MCGAN_RESULTS_DIR", str(tmp_path / "stored"))
+    monkeypatch.setenv("MCGAN_CACHE_DIR", str(tmp_path / "cache"))
+    setup = sweeps.PLAIN_GAN_SETUP.replace(hidden_dim=8, d_hidden_dim=8, batch_size=16)
+    tiny = {"ring_gan": dict(task="ring", method="gan", seeds=[0], steps=2, setup=setup)}
+    monkeypatch.setattr(registry, "chapter_sweeps", lambda chapter: tiny)
+    monkeypatch.setitem(registry.CHAPTERS, "99_tiny", None)
+    assert main(["prebuild", "--chapter", "99_tiny", "--full"]) == 0
+    (manifest,) = (tmp_path / "stored").glob("*.json")
+    first = manifest.read_text()
+    calls = []
+    monkeypatch.setattr(registry, "sweep", lambda **a: calls.append(a) or sweeps.sweep(**a))
+    assert main(["prebuild", "--chapter", "99_tiny", "--full"]) == 0  # an interrupted build resumes here
+    assert manifest.read_text() == first and calls[-1]["stored"] is True
+    assert main(["prebuild", "--chapter", "99_tiny", "--full", "--rebuild"]) == 0
+    assert calls[-1]["stored"] is False
+    assert __import__("json").loads(manifest.read_text())["provenance"]["source"] in {"cache", "trained"}

@@ -248,6 +248,14 @@ def test_proxy_predictor_steps_is_a_setting(tmp_path):
         small_sweep(tmp_path, method="gaussian_proxy_mr2", grid={"predictor_steps": [0]}, seeds=[0], steps=3)
 
 
+def test_compare_takes_seeds_per_task(tmp_path):
+    kwargs = dict(setup=SETUP, steps=2, cache_dir=tmp_path, keep_samples=0, n_eval_samples=100)
+    table = compare(["ring", "grid"], ["gan"], seeds={"ring": [0, 1, 2], "grid": [4]}, **kwargs)
+    assert table.groupby("task").seed.apply(list).to_dict() == {"grid": [4], "ring": [0, 1, 2]}
+    with pytest.raises(ValueError, match=r"seeds has no entry for tasks \['grid'\]"):
+        compare(["ring", "grid"], ["gan"], seeds={"ring": [0]}, **kwargs)
+
+
 def test_compare_with_nothing_to_run_says_so(tmp_path):
     with pytest.raises(ValueError, match="compare has nothing to run"):
         compare(["conditional"], ["reg_gan"], seeds=[0], cache_dir=tmp_path)
@@ -261,3 +269,32 @@ def test_a_member_whose_optimiser_overflows_is_reported_diverged_by_both_engines
         table = small_sweep(tmp_path, grid={"weight": [1.0, 1e30]}, seeds=[0], cache=False, engine=engine)
         assert table.diverged_at_step.isna().tolist() == [True, False], engine
         assert table.modes_captured.isna().tolist() == [False, True], engine
+
+
+def test_target_check_on_a_hand_made_table():
+    import numpy as np
+    import pandas as pd
+
+    from mcgan_lib.sweeps import target_check
+
+    table = pd.DataFrame(
+        {
+            "task": ["ring"] * 5,
+            "label": ["GAN", "GAN", "MR", "MR", "MR"],
+            "coverage": [2.0, 6.0, 8.0, 8.0, np.nan],
+            "coverage_strict": [2.0, 5.0, 8.0, 7.0, np.nan],
+            "coverage_max": [8] * 5,
+            "high_quality_fraction": [0.9, 0.8, 0.6, 0.5, np.nan],
+            "diverged_at_step": [np.nan, np.nan, np.nan, np.nan, 40.0],
+        }
+    )
+    checked = target_check(table, "ring", coverage=7.5, high_quality=0.5)
+    assert checked.loc["GAN"].tolist() == pytest.approx([4.0, 3.5, 0.85, 2, 2, 0, False, True])
+    # the diverged seed has no score: means over the two others, and it is not counted as missing a mode
+    assert checked.loc["MR"].tolist() == pytest.approx([8.0, 7.5, 0.55, 1, 3, 1, True, True])
+    with pytest.raises(ValueError, match="high_quality"):
+        target_check(table, "ring", coverage=7.5, high_quality=80)
+    with pytest.raises(ValueError, match="coverage"):
+        target_check(table, "ring", coverage=9, high_quality=0.5)
+    with pytest.raises(ValueError, match="task must be one of"):
+        target_check(table, "grid", coverage=7.5, high_quality=0.5)

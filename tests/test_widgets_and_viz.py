@@ -36,6 +36,27 @@ def test_session_trains_in_chunks_and_never_past_its_steps():
     assert session.figure_png()[:4] == b"\x89PNG"
 
 
+def test_the_panel_draws_its_frames_without_pyplot(monkeypatch):
+    """The panel draws on its own thread; a pyplot figure there would leak into the next cell's output."""
+    session = TrainingSession(SessionSettings(steps=5, batch_size=32, latent_dim=4))
+    session.run_chunk(5)
+    for name in ("figure", "subplots", "gcf"):
+        monkeypatch.setattr(plt, name, lambda *a, _name=name, **k: pytest.fail(f"the panel called pyplot.{_name}"))
+    open_before = plt.get_fignums()
+    assert session.figure_png()[:4] == b"\x89PNG"
+    assert plt.get_fignums() == open_before
+
+
+def test_the_panel_sliders_start_on_their_own_grid():
+    """A value off a slider's step grid is snapped by the browser and sent back as a different value."""
+    from mcgan_lib.experiments import PLAIN_GAN_SETUP
+
+    panel = TrainingPanel(steps=3000, update_every=100)
+    assert panel.lr.value == PLAIN_GAN_SETUP.lr and panel.lr.label == "0.0003"
+    for slider in (panel.steps, panel.latent_dim, panel.batch_size, panel.update_every):
+        assert (slider.value - slider.min) % slider.step == 0, slider.description
+
+
 def test_panel_runs_pauses_and_steps_synchronously():
     panel = TrainingPanel(steps=100, update_every=10)
     panel.steps.value = 100
