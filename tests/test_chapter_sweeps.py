@@ -47,6 +47,11 @@ def test_comparison_covers_every_method_on_every_task(monkeypatch):
     entries = registry.chapter_sweeps("07_comparison")
     assert len(entries["ring_ms"]["seeds"]) == 10 and len(entries["grid_ms"]["seeds"]) == 3
     assert entries["ring_ms"]["steps"] == sweeps.PLAIN_GAN_SETUP.steps == 10_000
+    for name in registry.sensitivity_methods():  # the method's own λ is read from the comparison, not retrained
+        weights = entries[f"sensitivity_{name}"]["grid"]["weight"]
+        assert METHODS[name].defaults["weight"] not in weights
+        assert sorted([*weights, METHODS[name].defaults["weight"]]) == registry.sensitivity_lambdas()
+        assert entries[f"sensitivity_{name}"]["seeds"] == entries[f"ring_{name}"]["seeds"][:3]
 
 
 def test_build_all_runs_each_entry(monkeypatch):
@@ -57,9 +62,13 @@ def test_build_all_runs_each_entry(monkeypatch):
         return [None] * len(arguments["seeds"])
 
     monkeypatch.setattr(registry, "sweep", fake_sweep)
-    counts = registry.build_all(["04_mode_seeking"])
-    assert list(counts) == ["04_mode_seeking/plain", "04_mode_seeking/ms_lambda"]
-    assert [c["method"] for c in calls] == ["gan", "ms"]
+    counts = registry.build_all(["01_eight_gaussians"])
+    assert list(counts) == [
+        "01_eight_gaussians/ring_plain",
+        "01_eight_gaussians/grid_plain",
+        "01_eight_gaussians/lr_seed",
+    ]
+    assert [c["task"] for c in calls] == ["ring", "grid", "ring"]
 
 
 def test_lookup_errors_and_describe():
@@ -67,8 +76,8 @@ def test_lookup_errors_and_describe():
         registry.chapter_sweeps("99_nope")
     with pytest.raises(ValueError, match="name must be one of"):
         registry.chapter_sweep("04_mode_seeking", "nope")
-    text = registry.describe(registry.chapter_sweep("04_mode_seeking", "ms_lambda"))
-    assert text.startswith("sweep('ring', 'ms', grid={'weight': [0.3, 1.0, 3.0]}")
+    text = registry.describe(registry.chapter_sweep("07_comparison", "sensitivity_ms"))
+    assert text.startswith("sweep('ring', 'ms', grid={'weight': [10.0")  # λ = 1 is the comparison's own run
     with pytest.raises(SystemExit, match="--chapter must be one of"):
         main(["prebuild", "--chapter", "99_nope"])
 
