@@ -41,7 +41,10 @@ def test_comparison_covers_every_method_on_every_task(monkeypatch):
     for task in sweeps.COMPARISON_TASKS:
         for name in comparison_methods():
             expected = METHODS[name].conditional or task != "conditional"
+            if task == "imbalanced_ring":
+                expected = name in registry.IMBALANCED_RING_METHODS
             assert (f"{task}_{name}" in entries) == expected
+            assert (name in registry.comparison_methods_on(task)) == expected
     assert entries["ring_ms"]["seeds"] == [0, 1] and entries["ring_ms"]["steps"] == 1000
     monkeypatch.setenv("MCGAN_QUICK", "0")
     entries = registry.chapter_sweeps("07_comparison")
