@@ -81,7 +81,10 @@ def full_mode_entries(monkeypatch) -> dict:
         for name, arguments in registry.chapter_sweeps(chapter).items():
             plan = sweeps.plan_sweep(**arguments)
             names, _ = entries.get(plan.stored_stem.name, (set(), None))
-            entries[plan.stored_stem.name] = (names | {f"{chapter}/{name}"}, sweeps.stored_description(plan.description))
+            entries[plan.stored_stem.name] = (
+                names | {f"{chapter}/{name}"},
+                sweeps.stored_description(plan.description),
+            )
     return entries
 
 
