@@ -355,7 +355,8 @@ def test_mr_captures_more_ring_modes_than_gan_plus_l2():
 
 @pytest.mark.parametrize("method", ["gan", "gaussian_proxy_mr2"])
 def test_appendix_b_run_keeps_d_and_matches_the_seed_table_generator(method):
-    """The GAN-Lab view's run (sequential Trainer, G and D kept) is the seed table's seed-0 member."""
+    """The GAN-Lab view's run (sequential Trainer, G and D kept) starts as the seed table's seed-0 member:
+    after 30 steps the two generators agree to float rounding."""
     settings = {k: v for k, v in RING_SETTINGS.items() if k != "n_eval_samples"} | {"steps": 30}
     _, generators = seed_table(ring(std=0.1), [method], seeds=[0], **settings)
     run = appendix_b_run(ring(std=0.1), method, seed=0, **settings)

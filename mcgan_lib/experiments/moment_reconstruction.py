@@ -106,7 +106,9 @@ def appendix_b_run(
     """One run of :func:`seed_table` (same method settings and :func:`appendix_b_setup`) trained by the
     sequential :class:`~mcgan_lib.training.Trainer`, which keeps D as well as G, for the GAN-Lab view.
 
-    Its G matches the seed's row of :func:`seed_table` up to float rounding (the sweep batches members).
+    Same recipe and seed as the seed's row of :func:`seed_table`: the batched and the sequential loop
+    agree to float rounding at first (``tests/test_moment_reconstruction.py``), but GAN training amplifies
+    such differences over thousands of steps, so a long run is a sibling of that row, not a copy.
     """
     setup = appendix_b_setup(steps, batch_size, lr, hidden_dim, latent_dim)
     options = _offered_options(method, weight, samples_per_input, predictor_steps)
