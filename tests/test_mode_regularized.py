@@ -8,7 +8,7 @@ import torch
 
 from mcgan_lib.data.base import Batch
 from mcgan_lib.data.toy import imbalanced_ring
-from mcgan_lib.experiments.mode_regularized import toy_comparison, train_method
+from mcgan_lib.experiments.mode_regularized import minor_mode_report, toy_comparison, train_method
 from mcgan_lib.losses import discriminator_loss
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPEncoder, MLPGenerator
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep
@@ -254,6 +254,36 @@ def test_mismatched_encoder_and_generator_latents_give_a_clear_error():
     )
     with pytest.raises(ValueError, match="encoder latent_dim=5 does not match generator latent_dim=2"):
         trainer.train()
+
+
+class _OnCenters(torch.nn.Module):
+    """Puts every sample exactly on one of ``centers`` in turn (latent i -> centre i mod len)."""
+
+    latent_dim = 1
+
+    def __init__(self, centers):
+        super().__init__()
+        self.register_buffer("centers", centers)
+        self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+    def sample_latent(self, n, generator=None, device="cpu"):
+        return torch.arange(n, dtype=torch.float32, device=device)[:, None]
+
+    def forward(self, z, condition=None):
+        return self.centers[z[:, 0].long() % len(self.centers)]
+
+
+def test_minor_mode_report_by_hand():
+    mixture = imbalanced_ring(minor_mass=0.05)
+    # 100 samples, a quarter on each of modes 0 (the minor mode), 1, 2, 3: every one HQ
+    report = minor_mode_report(_OnCenters(mixture.centers[:4]), mixture, n_samples=100)
+    assert report["modes_captured"] == 4 and report["high_quality_fraction"] == 1.0
+    assert report["minor_captured"] == 1 and report["minor_share"] == pytest.approx(0.25)
+    assert report["modes_covered"] == 4  # 25 HQ samples each >= a quarter of each mode's expected share
+    # every sample on mode 1: the minor mode is missed, one mode captured and covered
+    missed = minor_mode_report(_OnCenters(mixture.centers[1:2]), mixture, n_samples=100)
+    assert (missed["modes_captured"], missed["modes_covered"], missed["minor_captured"]) == (1, 1, 0)
+    assert missed["minor_share"] == 0.0
 
 
 # ------------------------------------------------------------------ measured training outcome

@@ -13,7 +13,7 @@ import torch
 from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.toy import GaussianMixture, ring
 from mcgan_lib.experiments.fitting import fit_predictor
-from mcgan_lib.experiments.moment_reconstruction import seed_table
+from mcgan_lib.experiments.moment_reconstruction import appendix_b_run, seed_table
 from mcgan_lib.methods import build_method
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
 from mcgan_lib.nets.predictor import MomentPredictor
@@ -351,6 +351,21 @@ def test_mr_captures_more_ring_modes_than_gan_plus_l2():
     assert modes["gaussian_proxy_mr2"] >= modes["gan_l2"] + 2.0
     table = summarize(runs)
     assert list(table.index) == methods and (table["seeds"] == 3).all()
+
+
+@pytest.mark.parametrize("method", ["gan", "gaussian_proxy_mr2"])
+def test_appendix_b_run_keeps_d_and_matches_the_seed_table_generator(method):
+    """The GAN-Lab view's run (sequential Trainer, G and D kept) starts as the seed table's seed-0 member:
+    after 30 steps the two generators agree to float rounding."""
+    settings = {k: v for k, v in RING_SETTINGS.items() if k != "n_eval_samples"} | {"steps": 30}
+    _, generators = seed_table(ring(std=0.1), [method], seeds=[0], **settings)
+    run = appendix_b_run(ring(std=0.1), method, seed=0, **settings)
+    z = run.generator.sample_latent(64, torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert torch.allclose(run.generator.eval()(z), generators[method](z), atol=1e-4)
+        assert run.discriminator(run.generator(z)).shape == (64,)
+    with pytest.raises(ValueError, match="method"):
+        appendix_b_run(ring(), "no_such_method")
 
 
 @pytest.mark.slow

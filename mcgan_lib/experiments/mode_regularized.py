@@ -86,13 +86,14 @@ def _table(run_one, methods, seeds) -> pd.DataFrame:
 
 
 def minor_mode_report(generator, mixture, minor_mode: int = 0, n_samples: int = 2500, seed: int = 0) -> dict:
-    """Modes captured, whether ``minor_mode`` is captured (>= 1 high-quality sample, the protocol of
-    :mod:`mcgan_lib.metrics.toy`), its share of the HQ samples (the data's share is its weight), and
-    the HQ fraction, for ``n_samples`` samples of ``generator``."""
+    """Modes captured, the stricter modes covered, whether ``minor_mode`` is captured (>= 1 high-quality
+    sample, the protocol of :mod:`mcgan_lib.metrics.toy`), its share of the HQ samples (the data's share
+    is its weight), and the HQ fraction, for ``n_samples`` samples of ``generator``."""
     coverage = evaluate_mixture(generator, mixture, n_samples=n_samples, seed=seed)
     total = max(sum(coverage.samples_per_mode), 1)
     return {
         "modes_captured": coverage.modes_captured,
+        "modes_covered": coverage.modes_covered,
         "minor_captured": int(coverage.samples_per_mode[minor_mode] >= 1),
         "minor_share": coverage.samples_per_mode[minor_mode] / total,
         "high_quality_fraction": coverage.high_quality_fraction,

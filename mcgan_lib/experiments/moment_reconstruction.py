@@ -10,8 +10,8 @@ import pandas as pd
 import torch
 
 from mcgan_lib.data.base import DataSource
-from mcgan_lib.experiments.toy import ToySetup
-from mcgan_lib.methods import get_method
+from mcgan_lib.experiments.toy import ToyRun, ToySetup, train_toy
+from mcgan_lib.methods import build_method, get_method
 from mcgan_lib.nets.base import generate
 from mcgan_lib.sweeps import sweep
 
@@ -64,11 +64,10 @@ def seed_table(
     have them.
     """
     setup = appendix_b_setup(steps, batch_size, lr, hidden_dim, latent_dim)
-    offered = {"weight": weight, "samples_per_input": samples_per_input, "predictor_steps": predictor_steps}
     seeds = list(seeds)
     tables, generators = [], {}
     for method in methods:
-        options = {k: v for k, v in offered.items() if k in get_method(method).defaults}
+        options = _offered_options(method, weight, samples_per_input, predictor_steps)
         table = sweep(
             data,
             method,
@@ -83,6 +82,37 @@ def seed_table(
         generators[method] = table.generator.iloc[0]
         tables.append(table.drop(columns="generator"))
     return pd.concat(tables, ignore_index=True), generators
+
+
+def _offered_options(method: str, weight: float, samples_per_input: int, predictor_steps: int) -> dict:
+    """The settings of the chapters' tables that ``method`` has (λ, K, the predictor's steps)."""
+    offered = {"weight": weight, "samples_per_input": samples_per_input, "predictor_steps": predictor_steps}
+    return {k: v for k, v in offered.items() if k in get_method(method).defaults}
+
+
+def appendix_b_run(
+    data: DataSource,
+    method: str,
+    seed: int = 0,
+    steps: int = 1000,
+    weight: float = 1.0,
+    samples_per_input: int = 8,
+    predictor_steps: int = 500,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    hidden_dim: int = 64,
+    latent_dim: int = 2,
+) -> ToyRun:
+    """One run of :func:`seed_table` (same method settings and :func:`appendix_b_setup`) trained by the
+    sequential :class:`~mcgan_lib.training.Trainer`, which keeps D as well as G, for the GAN-Lab view.
+
+    Same recipe and seed as the seed's row of :func:`seed_table`: the batched and the sequential loop
+    agree to float rounding at first (``tests/test_moment_reconstruction.py``), but GAN training amplifies
+    such differences over thousands of steps, so a long run is a sibling of that row, not a copy.
+    """
+    setup = appendix_b_setup(steps, batch_size, lr, hidden_dim, latent_dim)
+    options = _offered_options(method, weight, samples_per_input, predictor_steps)
+    return train_toy(data, seed=seed, setup=setup, regularizer=build_method(method, data, setup, seed, **options))
 
 
 def conditional_sample_statistics(generator, xs: torch.Tensor, n_samples: int = 500, seed: int = 0):

@@ -163,3 +163,39 @@ def train_toy(
     return ToyRun(
         seed=seed, trainer=trainer, snapshots=snapshots, metrics=data.evaluate(trainer.generator, n_eval_samples)
     )
+
+
+def setup_table(setups: dict[str, ToySetup], steps: dict[str, int] | None = None):
+    """The settings of several toy setups side by side (a DataFrame: one column per label of
+    ``setups``), so that a chapter can show how its configuration differs from another chapter's.
+
+    ``steps`` overrides a setup's step count in the current mode (:meth:`ToySetup.default_steps`) for
+    the labels it names, for a chapter whose runs pass their own ``steps``.
+    """
+    import pandas as pd
+
+    if not setups:
+        raise ValueError("setups must name at least one ToySetup, got an empty mapping")
+    steps = dict(steps or {})
+    unknown = sorted(set(steps) - set(setups))
+    if unknown:
+        raise ValueError(f"steps names labels that are not in setups: {unknown}")
+    columns = {}
+    for label, setup in setups.items():
+        if not isinstance(setup, ToySetup):
+            raise ValueError(f"setups[{label!r}] must be a ToySetup, got {type(setup).__name__}")
+        columns[label] = {
+            "latent dim": setup.latent_dim,
+            "G hidden layers × units": f"{setup.depth} × {setup.hidden_dim}",
+            "D hidden layers × units": f"{setup.d_depth} × {setup.d_hidden_dim}",
+            "D input scale": setup.d_input_scale,
+            "optimiser": setup.optimizer,
+            "learning rate": setup.lr,
+            "betas": setup.betas,
+            "weight decay": setup.weight_decay,
+            "gradient-norm clip": setup.grad_clip,
+            "batch": setup.batch_size,
+            "steps": steps.get(label, setup.default_steps()),
+        }
+        columns[label] = {key: "none" if value is None else str(value) for key, value in columns[label].items()}
+    return pd.DataFrame(columns)
