@@ -31,6 +31,9 @@ def _cli(*arguments) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "mcgan_lib", "train", *arguments],
         env=env,
+        # a run started from a terminal gets Ctrl-C; a test suite run as a background job has SIGINT ignored,
+        # which the child would inherit
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
