@@ -6,6 +6,7 @@
     python -m mcgan_lib train --task ring --method reg_gan --set lambda_mode=0.2 --out runs/ring0_reg
     python -m mcgan_lib sweep --task ring --method ms --grid weight=0.1,1,10 --seeds 10 --out ms.csv
     python -m mcgan_lib prebuild            # every sweep the chapters read, before a class
+    python -m mcgan_lib doctor              # what this installation has, and what to do about the rest
 
 ``--out`` receives ``run.json`` (the arguments, so ``--resume`` rebuilds the same run),
 ``checkpoint.pt`` (atomic, written every ``--checkpoint-every`` steps and at the end), ``metrics.json``
@@ -26,7 +27,7 @@ import sys
 from pathlib import Path
 
 from mcgan_lib.checkpoint import CHECKPOINT_NAME, CheckpointError
-from mcgan_lib.data.tasks import TASKS, make_task
+from mcgan_lib.data.tasks import TASKS, TOY_TASKS, make_task
 from mcgan_lib.experiments import PLAIN_GAN_SETUP
 from mcgan_lib.locks import FolderInUseError, FolderLock, FolderNotWritableError
 from mcgan_lib.methods import METHODS, build_method
@@ -44,7 +45,7 @@ def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mcgan_lib", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a toy GAN, or resume one")
-    train.add_argument("--task", choices=sorted(TASKS), default="ring", help="toy data set (default: ring)")
+    train.add_argument("--task", choices=sorted(TOY_TASKS), default="ring", help="toy data set (default: ring)")
     train.add_argument("--steps", type=int, default=None, help="total generator steps (default: the setup's)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, help="output folder (new run)")
@@ -75,7 +76,9 @@ def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     train.add_argument("--no-figures", action="store_true", help="skip writing PNG figures")
     train.add_argument("--progress", action="store_true", help="show a progress bar")
     sweep = commands.add_parser("sweep", help="train a grid of settings × seeds as batched ensembles")
-    sweep.add_argument("--task", choices=sorted(TASKS), default="ring", help="toy data set (default: ring)")
+    sweep.add_argument(
+        "--task", choices=sorted(TASKS), default="ring", help="toy or offline image data set (default: ring)"
+    )
     sweep.add_argument(
         "--method", choices=list(METHODS), default="gan", help="a method of mcgan_lib.methods (default: gan)"
     )
@@ -92,6 +95,15 @@ def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, help="CSV file for the per-member table")
     sweep.add_argument("--no-cache", action="store_true", help="train even when a cached table exists")
     sweep.add_argument("--progress", action="store_true", help="show a progress bar")
+    doctor = commands.add_parser(
+        "doctor", help="versions, device, mode, weights, data sets and folders, and what to do about anything missing"
+    )
+    doctor.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="where the image data sets live (default: $MCGAN_DATA_DIR or ~/data)",
+    )
     prebuild = commands.add_parser(
         "prebuild", help="train every sweep the chapters read, so their sliders answer at once"
     )
@@ -190,13 +202,13 @@ def _parse_grid(items: list[str]) -> dict:
 
 
 def sweep_command(args: argparse.Namespace) -> int:
-    from mcgan_lib.sweeps import summarize, sweep
+    from mcgan_lib.sweeps import default_setup, summarize, sweep
 
     if args.seeds < 1:
         raise SystemExit(f"error: --seeds must be >= 1, got {args.seeds}")
     grid = _parse_grid(args.grid)
-    setup = PLAIN_GAN_SETUP.replace(train_overrides={"device": args.device})
     try:
+        setup = default_setup(make_task(args.task)).replace(train_overrides={"device": args.device})
         table = sweep(
             args.task,
             args.method,
@@ -411,6 +423,11 @@ def main(argv=None) -> int:
         return sweep_command(args)
     if args.command == "prebuild":
         return prebuild_command(args)
+    if args.command == "doctor":
+        from mcgan_lib.doctor import findings, report
+
+        print(report(findings(args.data_root)))
+        return 0
     return 2  # pragma: no cover - argparse enforces the choices
 
 

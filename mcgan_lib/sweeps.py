@@ -57,7 +57,9 @@ import mcgan_lib
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.data.tasks import make_task
 from mcgan_lib.ensemble import PER_MEMBER_SETTINGS, EnsembleTrainer, Member, regularizer_structure, unbatchable_reason
-from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToySetup
+from mcgan_lib.experiments.images import ImageSetup
+from mcgan_lib.experiments.setup import ExperimentSetup
+from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP
 from mcgan_lib.methods import METHODS, build_method, comparison_methods, get_method, method_settings
 from mcgan_lib.nets.base import generate
 from mcgan_lib.tables import canonical, read_table, write_table
@@ -131,7 +133,7 @@ def _save_generators(table: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _load_generators(path: Path, data, setup: ToySetup, seeds: list[int]) -> list | None:
+def _load_generators(path: Path, data, setup: ExperimentSetup, seeds: list[int]) -> list | None:
     """The kept generators, rebuilt with ``setup`` and loaded as tensors only (``weights_only``)."""
     try:
         states = torch.load(path, map_location="cpu", weights_only=True)
@@ -160,7 +162,7 @@ def _grid_settings(grid: Mapping | None, method: str) -> list[dict]:
     return [dict(zip(keys, combo)) for combo in itertools.product(*(list(grid[k]) for k in keys))]
 
 
-def _member(data, method: str, setup: ToySetup, steps: int, options: dict, setting: dict, seed: int) -> Member:
+def _member(data, method: str, setup: ExperimentSetup, steps: int, options: dict, setting: dict, seed: int) -> Member:
     train = {k: v for k, v in setting.items() if k in TRAIN_GRID_KEYS}
     if "lr" in train:
         lr = train.pop("lr")
@@ -179,10 +181,10 @@ def _group_key(member: Member) -> str:
 
 
 def stored_samples(generator, data: DataSource, n: int) -> np.ndarray:
-    """``n`` samples of ``generator`` (latents of seed 0) as numpy; for conditional data each row is the
-    condition (from ``data.display_conditions``) followed by the sample."""
+    """``n`` samples of ``generator`` (latents of seed 0) as numpy rows (images flattened); for conditional
+    data each row is the condition (from ``data.display_conditions``) followed by the sample."""
     condition = data.display_conditions(n, torch.Generator().manual_seed(0))
-    out = generate(generator, n, seed=0, condition=condition).cpu()
+    out = generate(generator, n, seed=0, condition=condition).detach().cpu().reshape(n, -1)
     if condition is not None:
         out = torch.cat([condition.cpu(), out], dim=1)
     return out.numpy()
@@ -195,7 +197,7 @@ class SweepPlan:
     data: DataSource
     method: str
     seeds: list[int]
-    setup: ToySetup
+    setup: ExperimentSetup
     steps: int
     options: dict
     settings: list[dict]
@@ -206,12 +208,18 @@ class SweepPlan:
         return stored_stem(self.method, self.description)
 
 
+def default_setup(data: DataSource) -> ExperimentSetup:
+    """The setup a sweep uses when given none: chapter 01's ``PLAIN_GAN_SETUP`` for flat (toy) data, the
+    DCGAN :class:`~mcgan_lib.experiments.images.ImageSetup` for images."""
+    return ImageSetup() if len(data.data_shape) == 3 else PLAIN_GAN_SETUP
+
+
 def plan_sweep(
     task: str | DataSource,
     method: str = "gan",
     grid: Mapping | None = None,
     seeds: Iterable[int] = (0,),
-    setup: ToySetup | None = None,
+    setup: ExperimentSetup | None = None,
     steps: int | None = None,
     method_options: Mapping | None = None,
     n_eval_samples: int = 2500,
@@ -228,9 +236,9 @@ def plan_sweep(
         raise ValueError("seeds must hold at least one seed, got an empty list")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    setup = PLAIN_GAN_SETUP if setup is None else setup
-    if not isinstance(setup, ToySetup):
-        raise ValueError(f"setup must be a ToySetup, got {type(setup).__name__}")
+    setup = default_setup(data) if setup is None else setup
+    if not isinstance(setup, ExperimentSetup):
+        raise ValueError(f"setup must be a ToySetup or an ImageSetup, got {type(setup).__name__}")
     steps = setup.default_steps() if steps is None else check_int("steps", steps, minimum=0)
     options = dict(method_options or {})
     settings_in_force = method_settings(method, options, argument="method_options")
@@ -263,7 +271,7 @@ def sweep(
     method: str = "gan",
     grid: Mapping | None = None,
     seeds: Iterable[int] = (0,),
-    setup: ToySetup | None = None,
+    setup: ExperimentSetup | None = None,
     steps: int | None = None,
     method_options: Mapping | None = None,
     n_eval_samples: int = 2500,
@@ -278,8 +286,9 @@ def sweep(
 ) -> pd.DataFrame:
     """Train ``method`` on ``task`` for every grid setting × seed and return the tidy table.
 
-    ``setup`` (default chapter 01's ``PLAIN_GAN_SETUP``) gives networks and optimiser; ``steps`` None
-    uses its full- or quick-mode count. ``method_options`` fixes method settings outside the grid.
+    ``setup`` (default :func:`default_setup`: chapter 01's ``PLAIN_GAN_SETUP``, or a DCGAN for images)
+    gives networks and optimiser; ``steps`` None uses its full- or quick-mode count. ``method_options``
+    fixes method settings outside the grid.
     ``engine``: ``"ensemble"`` batches members (:class:`~mcgan_lib.ensemble.EnsembleTrainer`),
     ``"sequential"`` trains one :class:`~mcgan_lib.training.Trainer` per member (the same numbers up to
     float rounding, slower; for debugging), ``"auto"`` batches what can be batched. See the module

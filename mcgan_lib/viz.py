@@ -542,3 +542,59 @@ def plot_sensitivity(
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
+
+
+# ---------------------------------------------------------------------------------------------- images
+def tile_images(images: torch.Tensor | np.ndarray, ncols: int = 10, pad: int = 1) -> np.ndarray:
+    """Images (N, C, H, W) in [-1, 1] as one (rows·(H+pad), ncols·(W+pad)[, 3]) array in [0, 1], row by
+    row, with ``pad`` white pixels between them (grey for one channel, RGB for three)."""
+    images = torch.as_tensor(images, dtype=torch.float32)
+    if images.ndim != 4 or images.shape[1] not in (1, 3) or images.shape[0] == 0:
+        raise ValueError(f"images must have shape (N, 1 or 3, H, W) with N >= 1, got {tuple(images.shape)}")
+    n, channels, height, width = images.shape
+    ncols = max(1, min(int(ncols), n))
+    nrows = math.ceil(n / ncols)
+    canvas = torch.ones(channels, nrows * (height + pad) - pad, ncols * (width + pad) - pad)
+    for i, image in enumerate(((images.clamp(-1, 1) + 1) / 2).unbind(0)):
+        row, col = divmod(i, ncols)
+        canvas[
+            :, row * (height + pad) : row * (height + pad) + height, col * (width + pad) : col * (width + pad) + width
+        ] = image
+    return canvas[0].numpy() if channels == 1 else canvas.permute(1, 2, 0).numpy()
+
+
+def image_grid(panels: dict[str, torch.Tensor | np.ndarray], ncols: int = 10, panel_columns: int = 2) -> Figure:
+    """One tiled block of images per entry of ``panels`` (title -> images (N, C, H, W) in [-1, 1]),
+    ``ncols`` images a row within a block and ``panel_columns`` blocks a row; >= 600 px wide."""
+    if not panels:
+        raise ValueError("panels must name at least one set of images, got an empty mapping")
+    names = list(panels)
+    tiles = [tile_images(panels[name], ncols) for name in names]
+    panel_columns = max(1, min(int(panel_columns), len(names)))
+    panel_rows = math.ceil(len(names) / panel_columns)
+    aspect = max(tile.shape[0] / tile.shape[1] for tile in tiles)
+    width = max(3.8 * panel_columns, 7.5)  # at least 600 px at 80 dpi
+    panel_width = width / panel_columns
+    fig, axes = plt.subplots(
+        panel_rows, panel_columns, figsize=(width, panel_rows * (panel_width * aspect + 0.35)), dpi=80, squeeze=False
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, name, tile in zip(axes.flat, names, tiles):
+        ax.imshow(tile, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_title(name, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def stored_images(samples: np.ndarray, image_shape: tuple[int, ...], condition_dim: int = 0) -> torch.Tensor:
+    """The images (N, *image_shape) of a sweep's stored ``samples`` rows (the condition, if any, first;
+    see :func:`mcgan_lib.sweeps.stored_samples`)."""
+    samples = torch.as_tensor(np.asarray(samples), dtype=torch.float32)
+    expected = condition_dim + math.prod(image_shape)
+    if samples.ndim != 2 or samples.shape[1] != expected:
+        raise ValueError(
+            f"samples must be rows of {condition_dim} condition values and {math.prod(image_shape)} pixels "
+            f"({expected} columns), got shape {tuple(samples.shape)}"
+        )
+    return samples[:, condition_dim:].reshape(-1, *image_shape)

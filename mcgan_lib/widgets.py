@@ -220,3 +220,29 @@ class TrainingPanel:
         if self.session.finished:
             self.step_button.disabled = True
             self.pause_button.disabled = True
+
+
+def grid_slider(value: float, minimum: float, maximum: float, step: float, **options):
+    """An ``ipywidgets.FloatSlider`` whose min, max and value lie on its step grid.
+
+    The browser snaps a slider's value to ``min + k * step``; a value or a min off that grid comes back
+    changed from the page, which re-runs an ``interact`` callback from a comm message (its figure then goes
+    to the log console, not to the cell). So ``minimum`` is rounded up to the grid, ``maximum`` down, and
+    ``value`` to the nearest grid point inside them. ``options`` (description, readout_format, ...) are
+    passed on.
+    """
+    import math
+
+    import ipywidgets
+
+    from mcgan_lib.validation import check_float
+
+    step = check_float("step", step, minimum=0.0, strict_minimum=True)
+    low = round(math.ceil(round(check_float("minimum", minimum) / step, 9)) * step, 12)
+    high = round(math.floor(round(check_float("maximum", maximum) / step, 9)) * step, 12)
+    if low > high:
+        raise ValueError(
+            f"minimum={minimum} and maximum={maximum} leave no point of the step grid ({step}) between them"
+        )
+    snapped = round(round(check_float("value", value) / step) * step, 12)
+    return ipywidgets.FloatSlider(value=min(max(snapped, low), high), min=low, max=high, step=step, **options)

@@ -94,3 +94,32 @@ def test_figures_hold_every_sample_have_a_scale_and_a_colour_bar():
     assert figure.get_size_inches()[0] * figure.dpi >= 600
     lab = gan_lab_figure(MLPGenerator(seed=0), MLPDiscriminator(seed=1), ring(), n_samples=100, n_arrows=5)
     assert any(a.get_label() == "<colorbar>" for a in lab.axes)
+
+
+def test_grid_slider_puts_min_max_and_value_on_the_step_grid():
+    from mcgan_lib.widgets import grid_slider
+
+    slider = grid_slider(0.5, 0.4380, 1.0, 0.01, description="λ")  # chapter 05: a layer's bound as minimum
+    assert (slider.min, slider.value, slider.max, slider.step) == (0.44, 0.5, 1.0, 0.01)
+    for number in (slider.min, slider.value, slider.max):
+        assert abs(number / slider.step - round(number / slider.step)) < 1e-9
+    assert grid_slider(0.123, 0.0, 1.0, 0.05).value == 0.1  # snapped to the nearest point
+    assert grid_slider(0.2, 0.438, 1.0, 0.01).value == 0.44  # clamped into the range
+    with pytest.raises(ValueError, match="no point of the step grid"):
+        grid_slider(0.5, 0.431, 0.439, 0.01)
+
+
+def test_no_chapter_builds_a_float_slider_off_the_grid():
+    """Every float slider in a chapter comes from grid_slider or is a SelectionSlider over its values, so
+    the browser never snaps a value and re-runs a callback."""
+    import json
+    import re
+    from pathlib import Path
+
+    notebooks = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for path in notebooks:
+        for cell in json.loads(path.read_text())["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code":
+                assert not re.search(r"\b(FloatSlider|FloatLogSlider|FloatRangeSlider)\(", source), path.name

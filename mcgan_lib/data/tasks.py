@@ -1,14 +1,25 @@
-"""The named toy tasks: one factory for the CLI, the sweeps, the chapters and the tests."""
+"""The named tasks (the toys and the offline image sets): one factory for the CLI, the sweeps, the chapters
+and the tests."""
 
 from __future__ import annotations
 
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.data.conditional import BranchingConditional
+from mcgan_lib.data.images import ClassConditionalDigits, StackedDigits
 from mcgan_lib.data.toy import grid, imbalanced_ring, ring
 from mcgan_lib.validation import check_choice
 
 # name -> factory of the benchmark's data source, with the benchmark's defaults
-TASKS = {"ring": ring, "grid": grid, "imbalanced_ring": imbalanced_ring, "conditional": BranchingConditional}
+TASKS = {
+    "ring": ring,
+    "grid": grid,
+    "imbalanced_ring": imbalanced_ring,
+    "conditional": BranchingConditional,
+    "stacked_digits": StackedDigits,
+    "digits": ClassConditionalDigits,
+}
+IMAGE_TASKS = ("stacked_digits", "digits")
+TOY_TASKS = tuple(name for name in TASKS if name not in IMAGE_TASKS)
 
 
 def make_task(task: str | DataSource) -> DataSource:

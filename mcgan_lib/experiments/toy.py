@@ -10,20 +10,19 @@ discriminator of 128 units instead of 256, the same plain GAN covered most of th
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
-from mcgan_lib.config import choose
 from mcgan_lib.data.base import DataSource
+from mcgan_lib.experiments.setup import ExperimentSetup
 from mcgan_lib.metrics.toy import DEFAULT_SAMPLES
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
 from mcgan_lib.regularizers.base import Regularizer
-from mcgan_lib.training import EvaluateEvery, Snapshots, TrainConfig, Trainer
+from mcgan_lib.training import EvaluateEvery, Snapshots, Trainer
 from mcgan_lib.validation import check_int
 
 
 @dataclass(frozen=True)
-class ToySetup:
+class ToySetup(ExperimentSetup):
     """Networks and optimiser of a toy experiment; ``steps`` is used in full mode, ``quick_steps`` in
     quick mode (``MCGAN_QUICK=1``).
 
@@ -51,12 +50,6 @@ class ToySetup:
     quick_steps: int = 1500
     train_overrides: dict = field(default_factory=dict)
 
-    def replace(self, **changes) -> ToySetup:
-        return dataclasses.replace(self, **changes)
-
-    def default_steps(self) -> int:
-        return choose(self.steps, self.quick_steps)
-
     def networks(self, data: DataSource, seed: int) -> tuple[MLPGenerator, MLPDiscriminator]:
         """G and D for ``data`` (flat examples), initialised from ``seed`` (G) and ``seed + d_seed_offset`` (D)."""
         if len(data.data_shape) != 1:
@@ -80,23 +73,6 @@ class ToySetup:
             seed=seed + self.d_seed_offset,
         )
         return generator, discriminator
-
-    def train_config(self, seed: int, steps: int | None = None, **overrides) -> TrainConfig:
-        settings = dict(
-            steps=self.default_steps() if steps is None else steps,
-            batch_size=self.batch_size,
-            lr_g=self.lr,
-            lr_d=self.lr,
-            betas=self.betas,
-            optimizer=self.optimizer,
-            weight_decay=self.weight_decay,
-            grad_clip=self.grad_clip,
-            gan_loss=self.gan_loss,
-            seed=seed,
-        )
-        settings.update(self.train_overrides)
-        settings.update(overrides)
-        return TrainConfig(**settings)
 
 
 PLAIN_GAN_SETUP = ToySetup(d_hidden_dim=256, batch_size=128, steps=10_000, quick_steps=1500)

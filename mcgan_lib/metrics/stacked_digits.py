@@ -11,6 +11,9 @@ the digits' train split, cached on disk; another module of the library); the sam
   modes (PacGAN's code; modes with q_m = 0 add 0). It is 0 for a uniform histogram and log(1000/k)
   for k equally used modes.
 
+Beside them, as for the toys, the stricter ``modes_covered``: the modes that receive at least a quarter
+of their expected share (N / 4,000 samples of N), so stray samples do not count as a mode.
+
 The papers draw 26,000 samples (``DEFAULT_SAMPLES``); with 1,000 modes, a perfect generator then
 misses none with probability ~1 (each mode expects 26 samples).
 """
@@ -26,6 +29,7 @@ from mcgan_lib.validation import check_choice, check_int
 
 N_MODES = 1000
 DEFAULT_SAMPLES = 26000
+STRICT_SHARE = 0.25  # a mode is covered with at least a quarter of its expected share of samples
 
 
 @dataclass
@@ -34,13 +38,19 @@ class StackedModeCount:
     kl_to_uniform: float
     mode_counts: torch.Tensor
     n_samples: int
+    modes_covered: int
 
     def scalars(self) -> dict[str, float]:
-        return {"modes_captured": float(self.modes_captured), "kl_to_uniform": self.kl_to_uniform}
+        return {
+            "modes_captured": float(self.modes_captured),
+            "modes_covered": float(self.modes_covered),
+            "kl_to_uniform": self.kl_to_uniform,
+        }
 
 
 def mode_statistics(modes: torch.Tensor, n_modes: int = N_MODES, min_samples: int = 1) -> StackedModeCount:
-    """Modes captured and KL(histogram || uniform) of integer modes (N,) in [0, n_modes)."""
+    """Modes captured (>= ``min_samples``), modes covered (>= a quarter of the expected share N / n_modes)
+    and KL(histogram || uniform) of integer modes (N,) in [0, n_modes)."""
     check_int("n_modes", n_modes, minimum=1)
     check_int("min_samples", min_samples, minimum=1)
     if modes.ndim != 1 or modes.numel() == 0 or modes.is_floating_point():
@@ -55,7 +65,8 @@ def mode_statistics(modes: torch.Tensor, n_modes: int = N_MODES, min_samples: in
     q = counts.double() / counts.sum()
     used = q > 0
     kl = float((q[used] * (q[used] * n_modes).log()).sum())
-    return StackedModeCount(int((counts >= min_samples).sum()), kl, counts, int(modes.numel()))
+    covered = int((counts >= STRICT_SHARE * modes.numel() / n_modes).sum())
+    return StackedModeCount(int((counts >= min_samples).sum()), kl, counts, int(modes.numel()), covered)
 
 
 def split_digits(images: torch.Tensor, layout: str = "side_by_side") -> torch.Tensor:

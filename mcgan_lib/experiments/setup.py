@@ -1,0 +1,49 @@
+"""What every experiment setup shares: the optimiser settings, the step budget and the run's TrainConfig.
+
+A setup is a frozen dataclass that builds a run's networks (``networks(data, seed)``) and its
+:class:`~mcgan_lib.training.TrainConfig` (``train_config(seed, steps)``). :class:`ExperimentSetup` holds
+the second half, so the toy setup (MLPs, :class:`~mcgan_lib.experiments.toy.ToySetup`) and the image
+setup (DCGANs, :class:`~mcgan_lib.experiments.images.ImageSetup`) train the same way and
+:func:`mcgan_lib.sweeps.sweep` takes either. A subclass declares the fields read here: ``lr``,
+``betas``, ``batch_size``, ``gan_loss``, ``optimizer``, ``weight_decay``, ``grad_clip``, ``steps``,
+``quick_steps`` and ``train_overrides``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from mcgan_lib.config import choose
+from mcgan_lib.training import TrainConfig
+
+
+class ExperimentSetup:
+    """The optimiser and budget half of a setup (see the module docstring)."""
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def default_steps(self) -> int:
+        """``steps`` in full mode, ``quick_steps`` in quick mode (``MCGAN_QUICK=1``)."""
+        return choose(self.steps, self.quick_steps)
+
+    def networks(self, data, seed: int):
+        """G and D for ``data``, initialised from ``seed`` (G) and ``seed + d_seed_offset`` (D)."""
+        raise NotImplementedError
+
+    def train_config(self, seed: int, steps: int | None = None, **overrides) -> TrainConfig:
+        settings = dict(
+            steps=self.default_steps() if steps is None else steps,
+            batch_size=self.batch_size,
+            lr_g=self.lr,
+            lr_d=self.lr,
+            betas=self.betas,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            grad_clip=self.grad_clip,
+            gan_loss=self.gan_loss,
+            seed=seed,
+        )
+        settings.update(self.train_overrides)
+        settings.update(overrides)
+        return TrainConfig(**settings)
