@@ -1,4 +1,4 @@
-"""What every chapter holds besides its code: exercises with collapsed solutions, and further reading."""
+"""What every chapter holds besides its code: exercises with folded solutions, and further reading."""
 
 import json
 import re
@@ -14,7 +14,7 @@ def test_there_are_chapters():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_each_chapter_ends_with_exercises_collapsed_solutions_and_further_reading(path):
+def test_each_chapter_ends_with_exercises_folded_solutions_and_further_reading(path):
     cells = json.loads(path.read_text())["cells"]
     sources = ["".join(cell["source"]) for cell in cells]
     starts = [i for i, s in enumerate(sources) if cells[i]["cell_type"] == "markdown" and s.startswith("## Exercises")]
@@ -26,8 +26,11 @@ def test_each_chapter_ends_with_exercises_collapsed_solutions_and_further_readin
         i for i in range(starts[0] + 1, len(cells)) if "solution" in cells[i].get("metadata", {}).get("tags", [])
     ]
     assert solutions, "solutions follow the exercises"
-    for i in solutions:
-        assert cells[i]["metadata"].get("jupyter", {}).get("source_hidden") is True, f"cell {i} is collapsed"
+    for i in solutions:  # folded: a <details> block in markdown (JupyterLab and HTML), a hidden source in code
+        if cells[i]["cell_type"] == "markdown":
+            assert "<details>" in sources[i] and "</details>" in sources[i], f"cell {i} is folded"
+        else:
+            assert cells[i]["metadata"].get("jupyter", {}).get("source_hidden") is True, f"cell {i} is collapsed"
     assert sources[solutions[0]].startswith("### Solutions")
     reading = [s for s in sources[starts[0] :] if s.startswith("## Further reading")]
     assert reading and len(re.findall(r"^- .+\. .+\d{4}", reading[0], flags=re.MULTILINE)) >= 1
