@@ -31,14 +31,30 @@ class SessionSettings:
 
 
 class TrainingSession:
-    """A toy GAN trained in chunks, so a UI can pause, step and redraw between chunks."""
+    """A toy GAN trained in chunks, so a UI can pause, step and redraw between chunks.
 
-    def __init__(self, settings: SessionSettings, setup: ToySetup = PLAIN_GAN_SETUP, regularizer=None):
+    ``method`` (a name of :data:`mcgan_lib.methods.METHODS`, default the plain GAN) with ``method_settings``
+    adds its regularizer; two sessions with the same settings start from the same networks and data stream.
+    """
+
+    def __init__(
+        self,
+        settings: SessionSettings,
+        setup: ToySetup = PLAIN_GAN_SETUP,
+        method: str = "gan",
+        method_settings: dict | None = None,
+    ):
+        from mcgan_lib.methods import build_method, get_method
+
         self.settings = settings
         self.data = make_task(settings.task)
         self.setup = setup.replace(lr=settings.lr, latent_dim=settings.latent_dim, batch_size=settings.batch_size)
         generator, discriminator = self.setup.networks(self.data, settings.seed)
         config = self.setup.train_config(settings.seed, steps=settings.steps)
+        method_settings = dict(method_settings or {})
+        regularizer = build_method(method, self.data, self.setup, settings.seed, **method_settings)
+        shown = ", ".join(f"{k}={v}" for k, v in method_settings.items())
+        self.label = get_method(method).label + (f" ({shown})" if shown else "")
         self.trainer = Trainer(self.data, generator, discriminator, config, regularizer=regularizer)
         self.coverage = evaluate_mixture(generator, self.data, n_samples=1000)
 
@@ -62,8 +78,9 @@ class TrainingSession:
     def status(self) -> str:
         c = self.coverage
         return (
-            f"step {self.step}/{self.settings.steps} · modes captured {c.modes_captured}/{self.data.n_modes} · "
-            f"high-quality {c.high_quality_fraction:.0%} · reverse KL {c.reverse_kl:.2f}"
+            f"{self.label}: step {self.step}/{self.settings.steps} · modes captured "
+            f"{c.modes_captured}/{self.data.n_modes} · high-quality {c.high_quality_fraction:.0%} · "
+            f"reverse KL {c.reverse_kl:.2f}"
         )
 
     def figure_png(self) -> bytes:
@@ -86,12 +103,27 @@ LEARNING_RATES = (1e-5, 3e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 1e-2)
 
 
 class TrainingPanel:
-    """Sliders, Run / Pause / Step buttons and a live figure around a :class:`TrainingSession`."""
+    """Sliders, Run / Pause / Step buttons and a live figure around a :class:`TrainingSession`.
 
-    def __init__(self, task: str = "ring", steps: int = 3000, update_every: int = 100, regularizer_factory=None):
+    With ``method`` (a registry name) the panel trains the plain GAN and the regularized one side by side,
+    from the same seed (the same initial networks), and shows both figures. ``controls`` maps each setting
+    of the method to the widget that sets it (a list of widgets gives a list, e.g. HMGAN's per-layer ERE);
+    they are read when Run is pressed and shown with the panel's own sliders.
+    """
+
+    def __init__(
+        self, task: str = "ring", steps: int = 3000, update_every: int = 100, method: str | None = None, controls=None
+    ):
         import ipywidgets as w
 
-        self.regularizer_factory = regularizer_factory
+        from mcgan_lib.methods import method_settings
+
+        self.method = method
+        self.controls = dict(controls or {})
+        if method is not None:
+            method_settings(method, {name: None for name in self.controls}, argument="controls")  # names checked
+        elif self.controls:
+            raise ValueError("controls set a method's settings; pass method= as well")
         style = {"description_width": "90px"}
         self.task = w.Dropdown(options=["ring", "grid", "imbalanced_ring"], value=task, description="task", style=style)
         # a selection, not a FloatLogSlider: the browser snaps a log slider's value to its exponent grid
@@ -117,7 +149,9 @@ class TrainingPanel:
         self.pause_button = w.Button(description="Pause", icon="pause", disabled=True)
         self.step_button = w.Button(description="Step", icon="step-forward", disabled=True)
         self.status = w.HTML("Press Run to train.")
-        self.image = w.Image(format="png", layout=w.Layout(width="640px"))
+        width = "640px" if method is None else "480px"
+        self.images = [w.Image(format="png", layout=w.Layout(width=width)) for _ in range(1 if method is None else 2)]
+        self.image = self.images[0]
         self.run_button.on_click(lambda _: self.start())
         self.pause_button.on_click(lambda _: self.toggle_pause())
         self.step_button.on_click(lambda _: self.step_once())
@@ -130,11 +164,12 @@ class TrainingPanel:
                 self.batch_size,
                 self.seed,
                 self.update_every,
+                *(w.VBox(c) if isinstance(c, (list, tuple)) else c for c in self.controls.values()),
                 w.HBox([self.run_button, self.pause_button, self.step_button]),
             ]
         )
-        self.widget = w.VBox([w.HBox([controls, self.image]), self.status])
-        self.session: TrainingSession | None = None
+        self.widget = w.VBox([w.HBox([controls, *self.images]), self.status])
+        self.sessions: list[TrainingSession] = []
         self._paused = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -154,23 +189,41 @@ class TrainingPanel:
             seed=max(0, int(self.seed.value)),
         )
 
+    @property
+    def session(self) -> TrainingSession | None:
+        """The plain GAN's session (the first), or None before Run."""
+        return self.sessions[0] if self.sessions else None
+
+    def method_settings(self) -> dict:
+        """The method's settings as the controls read now (a list of widgets gives a list of values)."""
+        return {
+            name: [c.value for c in control] if isinstance(control, (list, tuple)) else control.value
+            for name, control in self.controls.items()
+        }
+
     def _redraw(self) -> None:
-        self.image.value = self.session.figure_png()
-        self.status.value = self.session.status()
+        for session, image in zip(self.sessions, self.images):
+            image.value = session.figure_png()
+        self.status.value = "<br>".join(session.status() for session in self.sessions)
 
     def _advance(self) -> None:
         with self._lock:
-            self.session.run_chunk(self.update_every.value)
+            for session in self.sessions:
+                session.run_chunk(self.update_every.value)
             self._redraw()
+
+    @property
+    def finished(self) -> bool:
+        return all(session.finished for session in self.sessions)
 
     def _loop(self) -> None:
         try:
-            while not self.session.finished and not self._paused.is_set():
+            while not self.finished and not self._paused.is_set():
                 self._advance()
         except Exception as error:  # show the message in the panel instead of losing it in a thread
             self.status.value = f"<b>stopped:</b> {error}"
         finally:
-            finished = self.session.finished
+            finished = self.finished
             self.pause_button.description = "Continue" if not finished else "Pause"
             self.pause_button.disabled = finished
             self.step_button.disabled = finished
@@ -182,8 +235,11 @@ class TrainingPanel:
         if self._thread is not None and self._thread.is_alive():
             self._paused.set()
             self._thread.join()
-        regularizer = self.regularizer_factory() if self.regularizer_factory else None
-        self.session = TrainingSession(self.settings(), regularizer=regularizer)
+        self.sessions = [TrainingSession(self.settings())]
+        if self.method is not None:
+            self.sessions.append(
+                TrainingSession(self.settings(), method=self.method, method_settings=self.method_settings())
+            )
         if paused:
             self._paused.set()
         else:
@@ -217,7 +273,7 @@ class TrainingPanel:
         if self.session is None or (self._thread is not None and self._thread.is_alive()):
             return
         self._advance()
-        if self.session.finished:
+        if self.finished:
             self.step_button.disabled = True
             self.pause_button.disabled = True
 

@@ -123,3 +123,24 @@ def test_no_chapter_builds_a_float_slider_off_the_grid():
             source = "".join(cell["source"])
             if cell["cell_type"] == "code":
                 assert not re.search(r"\b(FloatSlider|FloatLogSlider|FloatRangeSlider)\(", source), path.name
+
+
+def test_a_regularizer_panel_trains_the_plain_and_the_regularized_gan_side_by_side():
+    import ipywidgets as w
+
+    weight = w.SelectionSlider(options=[0.1, 1.0, 10.0], value=10.0, description="λ")
+    panel = TrainingPanel(steps=100, update_every=10, method="ms", controls={"weight": weight})
+    panel.batch_size.value = 32
+    panel.start(background=False, paused=True)
+    plain, regularized = panel.sessions
+    for a, b in zip(plain.trainer.generator.parameters(), regularized.trainer.generator.parameters()):
+        assert torch.equal(a, b)  # the same initial networks
+    assert regularized.trainer.regularizer.weight == 10.0 and plain.trainer.regularizer.config()["name"] == "none"
+    panel.step_once()
+    assert plain.step == regularized.step == 10
+    assert all(image.value[:4] == b"\x89PNG" for image in panel.images)
+    assert "GAN: step 10/100" in panel.status.value and "MSGAN (weight=10.0): step 10/100" in panel.status.value
+    with pytest.raises(ValueError, match="controls"):
+        TrainingPanel(method="ms", controls={"not_a_setting": weight})
+    with pytest.raises(ValueError, match="method="):
+        TrainingPanel(controls={"weight": weight})

@@ -598,16 +598,30 @@ class ClassConditionalDigits(ImageDataset):
         return F.one_hot(torch.arange(check_int("n", n, minimum=1)) % 10, 10).float()
 
     def evaluate(self, generator, n_samples: int = 2500) -> dict[str, float]:
+        """:meth:`score` of ``n_samples / 10`` samples of ``generator`` per class."""
         from mcgan_lib.nets.base import generate
-        from mcgan_lib.nets.digits_classifier import load_digits_classifier
 
         per_class = max(2, check_int("n_samples", n_samples, minimum=20) // 10)
+        with torch.no_grad():
+            samples = [
+                generate(generator, per_class, seed=c + 1, condition=F.one_hot(torch.full((per_class,), c), 10).float())
+                for c in range(10)
+            ]
+        return self.score([batch.detach().cpu() for batch in samples])
+
+    def score(self, images_by_class: list[torch.Tensor]) -> dict[str, float]:
+        """The class's metrics, averaged over classes, of ``images_by_class[c]`` (N_c, 1, 8, 8): images
+        meant to show digit c (generated, or real ones for the real-data row: score each image once, as a
+        repeated image is not an independent sample of NDB's z-test)."""
+        from mcgan_lib.nets.digits_classifier import load_digits_classifier
+
+        if len(images_by_class) != 10 or any(len(images) < 2 for images in images_by_class):
+            raise ValueError("images_by_class must hold 10 tensors (one per class) of at least 2 images each")
         classifier = load_digits_classifier()
         rows = {"ndb_fraction": [], "jsd": [], "class_accuracy": [], "diversity_ratio": []}
         with torch.no_grad():
-            for c, bins in enumerate(self.class_bins()):
-                condition = F.one_hot(torch.full((per_class,), c), 10).float()
-                samples = generate(generator, per_class, seed=c + 1, condition=condition).cpu().reshape(per_class, -1)
+            for c, (bins, images) in enumerate(zip(self.class_bins(), images_by_class)):
+                samples = images.reshape(len(images), -1).float()
                 real = self.images[self.labels == c].reshape(-1, samples.shape[1])
                 result = bins.evaluate(samples)
                 rows["ndb_fraction"].append(result.ndb_fraction)
@@ -659,19 +673,24 @@ class StackedDigits(DataSource):
         return 1000
 
     def evaluate(self, generator, n_samples: int = 26000) -> dict[str, float]:
-        """The Stacked MNIST protocol on ``n_samples`` samples of ``generator`` (the papers draw 26,000):
-        modes captured (>= 1 sample) and covered (>= a quarter of the expected share) of the 1,000, and
-        KL(mode histogram || uniform); see :mod:`mcgan_lib.metrics.stacked_digits`."""
-        from mcgan_lib.metrics.stacked_digits import stacked_digits_modes
+        """:meth:`score` of ``n_samples`` samples of ``generator`` (the papers draw 26,000)."""
         from mcgan_lib.nets.base import generate
 
         n_samples = check_int("n_samples", n_samples, minimum=1)
         with torch.no_grad():
             batches = [
-                generate(generator, min(4096, n_samples - start), seed=start + 1).cpu()
+                generate(generator, min(4096, n_samples - start), seed=start + 1).detach().cpu()
                 for start in range(0, n_samples, 4096)
             ]
-        return stacked_digits_modes(batches, layout=self.layout).scalars()
+        return self.score(batches)
+
+    def score(self, images) -> dict[str, float]:
+        """The Stacked MNIST protocol on ``images`` (a tensor or a list of batches): modes captured (>= 1
+        sample) and covered (>= a quarter of the expected share) of the 1,000, and KL(mode histogram ||
+        uniform); see :mod:`mcgan_lib.metrics.stacked_digits`."""
+        from mcgan_lib.metrics.stacked_digits import stacked_digits_modes
+
+        return stacked_digits_modes(images, layout=self.layout).scalars()
 
     def spec(self) -> dict:
         return {**super().spec(), "name": self.name, "layout": self.layout}

@@ -9,17 +9,14 @@ ensemble cannot split).
 
 :data:`CATEGORICAL_SETUP` is chapter 08's configuration, on Stacked-Digits and on the class-conditional
 digits. Its discriminator has a quarter of the generator's channels, PacGAN's "D = ¼ G" setting (Lin et
-al. 2018, Table 4), in which their DCGAN covers 78.5 of Stacked MNIST's 1,000 modes: the setting in
+al. 2018, Table 3), in which their DCGAN captures 78.5 of Stacked MNIST's 1,000 modes: the setting in
 which a plain DCGAN collapses, so that the regularizers have something to fix. With equal widths
-(:data:`BALANCED_SETUP`) the same plain DCGAN covers almost every mode (chapter 08, section 2).
+(:data:`BALANCED_SETUP`) the same plain DCGAN captures most modes (chapter 08, section 3).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import torch
-from torch import nn
 
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.experiments.setup import ExperimentSetup
@@ -80,34 +77,3 @@ class ImageSetup(ExperimentSetup):
 
 CATEGORICAL_SETUP = ImageSetup(d_channels=8, steps=2000, quick_steps=400)
 BALANCED_SETUP = CATEGORICAL_SETUP.replace(d_channels=CATEGORICAL_SETUP.g_channels)
-
-
-class ReplayGenerator(nn.Module):
-    """A stand-in generator that returns given real images: the "real data" row of a table, scored by
-    the same ``data.evaluate`` as a trained generator (one image repeated is total collapse).
-
-    ``images`` (N, C, H, W) for unconditional data; ``by_class[c]`` (N_c, C, H, W) for class-conditional
-    data (the one-hot condition picks the class). Latent i returns image i modulo their number, so
-    every latent gives another real image.
-    """
-
-    latent_dim = 1
-
-    def __init__(self, images: torch.Tensor | None = None, by_class: list[torch.Tensor] | None = None):
-        super().__init__()
-        if (images is None) == (by_class is None):
-            raise ValueError("pass either images (unconditional) or by_class (one tensor per class)")
-        self.images, self.by_class = images, by_class
-        self.anchor = nn.Parameter(torch.zeros(()))  # generate() reads the device of a parameter
-
-    def sample_latent(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-        return torch.randint(10**6, (n, 1), generator=generator).float()
-
-    def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        index = z[:, 0].long()
-        if self.images is not None:
-            return self.images[index % len(self.images)]
-        if condition is None:
-            raise ValueError("a class-conditional ReplayGenerator needs the one-hot condition")
-        pools = [self.by_class[c] for c in condition.argmax(1).tolist()]
-        return torch.stack([pool[i % len(pool)] for pool, i in zip(pools, index.tolist())])
