@@ -99,6 +99,15 @@ class TrainingSession:
         return buffer.getvalue()
 
 
+def _is_control(control) -> bool:
+    """A widget (it has a value the reader sets) or a list of them."""
+    return hasattr(control, "value") or _is_widget_list(control)
+
+
+def _is_widget_list(control) -> bool:
+    return isinstance(control, (list, tuple)) and bool(control) and all(hasattr(c, "value") for c in control)
+
+
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 1e-2)
 
 
@@ -107,8 +116,9 @@ class TrainingPanel:
 
     With ``method`` (a registry name) the panel trains the plain GAN and the regularized one side by side,
     from the same seed (the same initial networks), and shows both figures. ``controls`` maps each setting
-    of the method to the widget that sets it (a list of widgets gives a list, e.g. HMGAN's per-layer ERE);
-    they are read when Run is pressed and shown with the panel's own sliders.
+    of the method to the widget that sets it (a list of widgets gives a list, e.g. HMGAN's per-layer ERE;
+    a plain value is passed as it is); they are read when Run is pressed and shown with the panel's own
+    sliders.
     """
 
     def __init__(
@@ -164,7 +174,7 @@ class TrainingPanel:
                 self.batch_size,
                 self.seed,
                 self.update_every,
-                *(w.VBox(c) if isinstance(c, (list, tuple)) else c for c in self.controls.values()),
+                *(w.VBox(list(c)) if _is_widget_list(c) else c for c in self.controls.values() if _is_control(c)),
                 w.HBox([self.run_button, self.pause_button, self.step_button]),
             ]
         )
@@ -197,7 +207,9 @@ class TrainingPanel:
     def method_settings(self) -> dict:
         """The method's settings as the controls read now (a list of widgets gives a list of values)."""
         return {
-            name: [c.value for c in control] if isinstance(control, (list, tuple)) else control.value
+            name: [c.value for c in control]
+            if _is_widget_list(control)
+            else (control.value if _is_control(control) else control)
             for name, control in self.controls.items()
         }
 

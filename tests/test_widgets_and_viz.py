@@ -144,3 +144,11 @@ def test_a_regularizer_panel_trains_the_plain_and_the_regularized_gan_side_by_si
         TrainingPanel(method="ms", controls={"not_a_setting": weight})
     with pytest.raises(ValueError, match="method="):
         TrainingPanel(controls={"weight": weight})
+
+
+def test_panel_controls_may_be_a_list_of_widgets_or_a_plain_value():
+    import ipywidgets as w
+
+    ere = [w.FloatSlider(value=v, min=0.0, max=1.0, step=0.1) for v in (0.0, 0.5, 1.0)]
+    panel = TrainingPanel(method="hm", controls={"ere": ere, "out_of_range": "warn"})
+    assert panel.method_settings() == {"ere": [0.0, 0.5, 1.0], "out_of_range": "warn"}
