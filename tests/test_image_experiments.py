@@ -106,30 +106,13 @@ def test_a_sweep_trains_scores_and_stores_an_image_task(tmp_path):
     assert (
         isinstance(default_setup(StackedDigits()), ImageSetup) and default_setup(make_task("ring")) is PLAIN_GAN_SETUP
     )
-    table = sweep(
-        "digits",
-        "ms",
-        seeds=[0, 1],
-        setup=CATEGORICAL_SETUP,
-        steps=3,
-        n_eval_samples=200,
-        keep_samples=12,
-        cache_dir=tmp_path,
-    )
+    arguments = dict(seeds=[0, 1], setup=CATEGORICAL_SETUP, steps=3, n_eval_samples=200, keep_samples=12)
+    table = sweep("digits", "ms", cache_dir=tmp_path, **arguments)
     assert table.attrs["source"] == "trained" and table.seed.tolist() == [0, 1]
     assert {"ndb_fraction", "jsd", "class_accuracy", "diversity_ratio"} <= set(table.columns)
     assert table.samples[0].shape == (12, 10 + 64)  # the one-hot class, then the flattened image
     assert table.samples[0][:, :10].argmax(1).tolist() == [i % 10 for i in range(12)]
-    again = sweep(
-        "digits",
-        "ms",
-        seeds=[0, 1],
-        setup=CATEGORICAL_SETUP,
-        steps=3,
-        n_eval_samples=200,
-        keep_samples=12,
-        cache_dir=tmp_path,
-    )
+    again = sweep("digits", "ms", cache_dir=tmp_path, **arguments)
     assert again.attrs["source"] == "cache" and again.class_accuracy.tolist() == table.class_accuracy.tolist()
 
 

@@ -16,7 +16,7 @@ which a plain DCGAN collapses, so that the regularizers have something to fix. W
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.experiments.setup import ExperimentSetup
@@ -39,15 +39,9 @@ class ImageSetup(ExperimentSetup):
     resamplings: int = 2
     d_seed_offset: int = 10_000
     lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
     batch_size: int = 64
-    gan_loss: str = "non_saturating"
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    grad_clip: float | None = None
     steps: int = 3000
     quick_steps: int = 300
-    train_overrides: dict = field(default_factory=dict)
 
     def networks(self, data: DataSource, seed: int) -> tuple[DCGANGenerator, DCGANDiscriminator]:
         """A DCGAN pair for ``data``'s (C, H, W) images, conditioned on its classes when it has labels."""

@@ -2,23 +2,36 @@
 
 A setup is a frozen dataclass that builds a run's networks (``networks(data, seed)``) and its
 :class:`~mcgan_lib.training.TrainConfig` (``train_config(seed, steps)``). :class:`ExperimentSetup` holds
-the second half, so the toy setup (MLPs, :class:`~mcgan_lib.experiments.toy.ToySetup`) and the image
-setup (DCGANs, :class:`~mcgan_lib.experiments.images.ImageSetup`) train the same way and
-:func:`mcgan_lib.sweeps.sweep` takes either. A subclass declares the fields read here: ``lr``,
-``betas``, ``batch_size``, ``gan_loss``, ``optimizer``, ``weight_decay``, ``grad_clip``, ``steps``,
-``quick_steps`` and ``train_overrides``.
+the second half (the optimiser, the loss and the step budget, with the toys' defaults), so the toy setup
+(MLPs, :class:`~mcgan_lib.experiments.toy.ToySetup`) and the image setup (DCGANs,
+:class:`~mcgan_lib.experiments.images.ImageSetup`) train the same way and :func:`mcgan_lib.sweeps.sweep`
+takes either. A subclass adds its networks' fields and :meth:`ExperimentSetup.networks`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 
 from mcgan_lib.config import choose
 from mcgan_lib.training import TrainConfig
 
 
+@dataclass(frozen=True)
 class ExperimentSetup:
-    """The optimiser and budget half of a setup (see the module docstring)."""
+    """The optimiser and budget half of a setup (see the module docstring); ``steps`` is used in full
+    mode, ``quick_steps`` in quick mode (``MCGAN_QUICK=1``)."""
+
+    lr: float = 3e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    batch_size: int = 256
+    gan_loss: str = "non_saturating"
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    grad_clip: float | None = None
+    steps: int = 6000
+    quick_steps: int = 1500
+    train_overrides: dict = field(default_factory=dict)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)

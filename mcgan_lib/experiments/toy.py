@@ -10,7 +10,7 @@ discriminator of 128 units instead of 256, the same plain GAN covered most of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.experiments.setup import ExperimentSetup
@@ -39,16 +39,6 @@ class ToySetup(ExperimentSetup):
     d_depth: int = 2
     d_input_scale: float = 1.0
     d_seed_offset: int = 10_000
-    lr: float = 3e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    batch_size: int = 256
-    gan_loss: str = "non_saturating"
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    grad_clip: float | None = None
-    steps: int = 6000
-    quick_steps: int = 1500
-    train_overrides: dict = field(default_factory=dict)
 
     def networks(self, data: DataSource, seed: int) -> tuple[MLPGenerator, MLPDiscriminator]:
         """G and D for ``data`` (flat examples), initialised from ``seed`` (G) and ``seed + d_seed_offset`` (D)."""
