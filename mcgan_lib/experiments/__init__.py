@@ -1,8 +1,12 @@
 """Experiments: named configurations and the runs the chapters are built on.
 
-- :mod:`~mcgan_lib.experiments.toy`: :class:`ToySetup` (networks and optimiser of a toy experiment; the one
-  network builder), chapter 01's baseline :data:`PLAIN_GAN_SETUP` and :func:`train_toy` (one run, with
-  snapshots and metrics over training);
+- :mod:`~mcgan_lib.experiments.setup`: :class:`ExperimentSetup`, the optimiser and step budget that every
+  setup shares, and the run's ``TrainConfig``;
+- :mod:`~mcgan_lib.experiments.toy`: :class:`ToySetup` (the MLPs of a toy experiment), chapter 01's
+  baseline :data:`PLAIN_GAN_SETUP` and :func:`train_toy` (one run, with snapshots and metrics over
+  training);
+- :mod:`~mcgan_lib.experiments.images`: :class:`ImageSetup` (the DCGANs of an image experiment) and
+  chapter 08's :data:`CATEGORICAL_SETUP` (D a quarter of G's width) with its control :data:`BALANCED_SETUP`;
 - :mod:`~mcgan_lib.experiments.fitting`: what is fitted before a run: :func:`fit_predictor` (MR-GAN's
   moment predictor) and :func:`estimate_ere_bounds` (HMGAN's lower bounds after pre-training);
 - :mod:`~mcgan_lib.experiments.chapter_sweeps`: every precomputed sweep a chapter reads;
@@ -13,6 +17,17 @@ Multi-seed tables come from the one engine, :func:`mcgan_lib.sweeps.sweep`, and 
 :func:`mcgan_lib.sweeps.summarize`.
 """
 
+from mcgan_lib.experiments.images import BALANCED_SETUP, CATEGORICAL_SETUP, ImageSetup
+from mcgan_lib.experiments.setup import ExperimentSetup
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToyRun, ToySetup, train_toy
 
-__all__ = ["PLAIN_GAN_SETUP", "ToySetup", "ToyRun", "train_toy"]
+__all__ = [
+    "BALANCED_SETUP",
+    "CATEGORICAL_SETUP",
+    "ExperimentSetup",
+    "ImageSetup",
+    "PLAIN_GAN_SETUP",
+    "ToySetup",
+    "ToyRun",
+    "train_toy",
+]
