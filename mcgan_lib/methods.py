@@ -18,6 +18,7 @@ paper used on its own tasks, where the toy default differs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer
 from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, ModeRegularizer
 from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
 from mcgan_lib.regularizers.moment_reconstruction import VARIANTS, MomentReconstruction, parse_variant
-from mcgan_lib.regularizers.reconstruction import Reconstruction
+from mcgan_lib.regularizers.reconstruction import Reconstruction, WithReconstruction
 from mcgan_lib.validation import check_choice, check_int
 
 PREDICTOR_STEPS = 500
@@ -119,15 +120,20 @@ def _hierarchical(data, setup, seed, weight, ere, pairs, bounds=None, out_of_ran
     return HierarchicalModeRegularizer(weight, ere=ere, pairs=pairs, bounds=bounds, out_of_range=out_of_range)
 
 
-_PREDICTORS: dict[tuple[str, int], dict] = {}
+_PREDICTORS: dict[str, dict] = {}
 
 
-def task_predictors(data: DataSource, steps: int = PREDICTOR_STEPS) -> dict:
-    """The frozen Gaussian and Laplace predictors of a task, fitted once per (task spec, steps) with seed 0
-    and shared by every run: a proxy MR variant's fixed target (MR-GAN thesis, Algorithms 5-8)."""
-    key = (json.dumps(data.spec(), sort_keys=True, default=str), steps)
+def task_predictors(data: DataSource, steps: int = PREDICTOR_STEPS, setup=None) -> dict:
+    """The frozen Gaussian and Laplace predictors of a task, fitted once per (task spec, steps, setup) with
+    seed 0 and shared by every run: a proxy MR variant's fixed target (MR-GAN thesis, Algorithms 5-8). A
+    setup with a ``predictor(data, seed)`` method (an image-to-image setup) builds the predictor network;
+    otherwise it is the MLP :class:`~mcgan_lib.nets.predictor.MomentPredictor`."""
+    network = getattr(setup, "predictor", None)
+    described = dataclasses.asdict(setup) if network is not None else None
+    key = json.dumps([data.spec(), steps, described], sort_keys=True, default=str)
     if key not in _PREDICTORS:
-        _PREDICTORS[key] = fit_predictors(data, steps=steps, seed=0)
+        options = {} if network is None else {"network": network, "batch_size": setup.batch_size}
+        _PREDICTORS[key] = fit_predictors(data, steps=steps, seed=0, **options)
     return _PREDICTORS[key]
 
 
@@ -138,7 +144,7 @@ def _moment_reconstruction(variant: str):
         predictor = None
         if proxy:
             steps = check_int("predictor_steps", predictor_steps, minimum=1)
-            predictor = task_predictors(data, steps)[distribution]
+            predictor = task_predictors(data, steps, setup)[distribution]
         return MomentReconstruction(weight, samples_per_input, distribution, moments, predictor)
 
     return build
@@ -239,3 +245,29 @@ register_method(
 register_method(
     Method("mdgan", "MDGAN", _mdgan, {"weight": 0.5}, conditional=False, reference="Che et al., MDGAN manifold step: λ")
 )
+
+
+# MSGAN and HMGAN on image-to-image tasks keep pix2pix's ℓ1 term (see WithReconstruction): one "+ ℓ1"
+# method per diversity term, with pix2pix's λ_ℓ1 = 100 (as MR-GAN's baselines, thesis App. B).
+PIX2PIX_L1_WEIGHT = 100.0
+
+
+def _with_l1(build: Callable[..., Regularizer]):
+    def build_with_l1(data, setup, seed, l1_weight, **settings):
+        return WithReconstruction(build(data, setup, seed, **settings), l1_weight, p=1)
+
+    return build_with_l1
+
+
+for _name in ("ms", "hm"):
+    _method = METHODS[_name]
+    register_method(
+        Method(
+            f"{_name}_l1",
+            f"{_method.label} + ℓ1",
+            _with_l1(_method.build),
+            {**_method.defaults, "l1_weight": PIX2PIX_L1_WEIGHT},
+            in_comparison=False,
+            reference=f"{_method.reference}; pix2pix's ℓ1 kept, with its λ_ℓ1 = 100",
+        )
+    )

@@ -58,6 +58,7 @@ from mcgan_lib.data.base import DataSource
 from mcgan_lib.data.tasks import make_task
 from mcgan_lib.ensemble import PER_MEMBER_SETTINGS, EnsembleTrainer, Member, regularizer_structure, unbatchable_reason
 from mcgan_lib.experiments.images import ImageSetup
+from mcgan_lib.experiments.paired import PairedSetup
 from mcgan_lib.experiments.setup import ExperimentSetup
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP
 from mcgan_lib.methods import METHODS, build_method, comparison_methods, get_method, method_settings
@@ -210,7 +211,10 @@ class SweepPlan:
 
 def default_setup(data: DataSource) -> ExperimentSetup:
     """The setup a sweep uses when given none: chapter 01's ``PLAIN_GAN_SETUP`` for flat (toy) data, the
-    DCGAN :class:`~mcgan_lib.experiments.images.ImageSetup` for images."""
+    DCGAN :class:`~mcgan_lib.experiments.images.ImageSetup` for images, and the U-Net/SRResNet
+    :class:`~mcgan_lib.experiments.paired.PairedSetup` for paired images."""
+    if getattr(data, "kind", None) == "paired":
+        return PairedSetup()
     return ImageSetup() if len(data.data_shape) == 3 else PLAIN_GAN_SETUP
 
 
@@ -238,7 +242,9 @@ def plan_sweep(
         raise ValueError(f"seeds must be distinct, got {seeds}")
     setup = default_setup(data) if setup is None else setup
     if not isinstance(setup, ExperimentSetup):
-        raise ValueError(f"setup must be a ToySetup or an ImageSetup, got {type(setup).__name__}")
+        raise ValueError(
+            f"setup must be an ExperimentSetup (a ToySetup, ImageSetup or PairedSetup), got {type(setup).__name__}"
+        )
     steps = setup.default_steps() if steps is None else check_int("steps", steps, minimum=0)
     options = dict(method_options or {})
     settings_in_force = method_settings(method, options, argument="method_options")

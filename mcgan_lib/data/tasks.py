@@ -6,6 +6,7 @@ from __future__ import annotations
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.images import ClassConditionalDigits, StackedDigits
+from mcgan_lib.data.paired import edges_to_photo, inpainting, super_resolution
 from mcgan_lib.data.toy import grid, imbalanced_ring, ring
 from mcgan_lib.validation import check_choice
 
@@ -17,8 +18,12 @@ TASKS = {
     "conditional": BranchingConditional,
     "stacked_digits": StackedDigits,
     "digits": ClassConditionalDigits,
+    "edges2photo": edges_to_photo,
+    "super_resolution": super_resolution,
+    "inpainting": inpainting,
 }
-IMAGE_TASKS = ("stacked_digits", "digits")
+PAIRED_TASKS = ("edges2photo", "super_resolution", "inpainting")
+IMAGE_TASKS = ("stacked_digits", "digits", *PAIRED_TASKS)
 TOY_TASKS = tuple(name for name in TASKS if name not in IMAGE_TASKS)
 
 

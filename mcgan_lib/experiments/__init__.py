@@ -7,6 +7,8 @@
   training);
 - :mod:`~mcgan_lib.experiments.images`: :class:`ImageSetup` (the DCGANs of an image experiment) and
   chapter 08's :data:`CATEGORICAL_SETUP` (D a quarter of G's width) with its control :data:`BALANCED_SETUP`;
+- :mod:`~mcgan_lib.experiments.paired`: :class:`PairedSetup` (the U-Net, SRResNet or GLCIC networks of an
+  image-to-image experiment, and proxy MR-GAN's predictor for it);
 - :mod:`~mcgan_lib.experiments.fitting`: what is fitted before a run: :func:`fit_predictor` (MR-GAN's
   moment predictor) and :func:`estimate_ere_bounds` (HMGAN's lower bounds after pre-training);
 - :mod:`~mcgan_lib.experiments.chapter_sweeps`: every precomputed sweep a chapter reads;
@@ -18,6 +20,7 @@ Multi-seed tables come from the one engine, :func:`mcgan_lib.sweeps.sweep`, and 
 """
 
 from mcgan_lib.experiments.images import BALANCED_SETUP, CATEGORICAL_SETUP, ImageSetup
+from mcgan_lib.experiments.paired import PairedSetup
 from mcgan_lib.experiments.setup import ExperimentSetup
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToyRun, ToySetup, train_toy
 
@@ -27,6 +30,7 @@ __all__ = [
     "ExperimentSetup",
     "ImageSetup",
     "PLAIN_GAN_SETUP",
+    "PairedSetup",
     "ToySetup",
     "ToyRun",
     "train_toy",

@@ -25,6 +25,7 @@ from mcgan_lib.config import choose
 from mcgan_lib.data.tasks import make_task
 from mcgan_lib.experiments.images import BALANCED_SETUP, CATEGORICAL_SETUP
 from mcgan_lib.experiments.moment_reconstruction import appendix_b_setup
+from mcgan_lib.experiments.paired import PairedSetup
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToySetup
 from mcgan_lib.methods import METHODS, comparison_methods
 from mcgan_lib.regularizers.moment_reconstruction import VARIANTS
@@ -202,6 +203,95 @@ def _categorical() -> dict:
     return sweeps
 
 
+# Chapters 09 and 10: the image-to-image tasks at CPU size (16x16 patches of photographs, PairedSetup),
+# each method at its paper's λ; 3 seeds in full mode (1 in quick mode), every test input scored.
+PAIRED_EVAL_SAMPLES = 4_800  # 10 outputs for each of the 480 test inputs
+TRANSLATION_METHODS = {  # pix2pix + the diversity terms (ℓ1 kept), and MR-GAN (ℓ1 replaced); thesis App. B
+    "gan_l1": {"weight": 100.0},
+    "ms_l1": {},
+    "hm_l1": {},
+    "gaussian_mr1": {"samples_per_input": 10},
+    "gaussian_proxy_mr2": {"samples_per_input": 10},
+}
+TRANSLATION_MS_WEIGHTS = [0.0, 0.3, 1.0, 3.0, 10.0]  # chapter 09's λ slider (seed 0)
+TRANSLATION_ERE_LEVELS = [0.0, 0.5]  # chapter 09's encoder and decoder ERE sliders (seed 0)
+UNET_RATIOS = (3, 3)  # layer ratios of the U-Net of PairedSetup: encoder (3 levels), decoder (2 levels + output)
+# MR-GAN thesis App. B.3 (SRGAN) and B.4 (GLCIC): λ_ℓ2 1000 / 100, λ_MR 20, λ_pMR 2400 / 1000; K 8 here.
+RESTORATION_METHODS = {
+    "super_resolution": {
+        "gan_l2": {"weight": 1000.0},
+        "gaussian_mr2": {"weight": 20.0},
+        "gaussian_proxy_mr2": {"weight": 2400.0},
+    },
+    "inpainting": {
+        "gan_l2": {"weight": 100.0},
+        "gaussian_mr2": {"weight": 10.0},
+        "gaussian_proxy_mr2": {"weight": 1000.0},
+    },
+}
+RESTORATION_K = [2, 4, 8, 16]  # chapter 10's K slider (proxy MR2 on super-resolution, seed 0)
+RESTORATION_SETUPS = {
+    "super_resolution": PairedSetup(steps=1000, quick_steps=100),
+    "inpainting": PairedSetup(architecture="glcic", depth=2, d_layers=2, steps=1000, quick_steps=100),
+}
+TRANSLATION_SETUP = PairedSetup(quick_steps=150)
+
+
+def paired_budget(seeds: int = 3) -> dict:
+    """Seeds, evaluation and stored samples of the paired chapters in the current mode (``seeds`` in full
+    mode, 1 in quick mode; 32 stored samples: two test inputs under 16 latents each)."""
+    return dict(seeds=list(range(choose(seeds, 1))), n_eval_samples=choose(PAIRED_EVAL_SAMPLES, 1_000), keep_samples=32)
+
+
+def ere_targets(encoder: float, decoder: float) -> list[float]:
+    """HMGAN's per-layer targets for the U-Net of :data:`TRANSLATION_SETUP`: one for its encoder's ratios,
+    one for its decoder's."""
+    return [encoder] * UNET_RATIOS[0] + [decoder] * UNET_RATIOS[1]
+
+
+def _translation() -> dict:
+    sweeps = {
+        f"edges2photo_{name}": dict(
+            task="edges2photo", method=name, setup=TRANSLATION_SETUP, method_options=options, **paired_budget()
+        )
+        for name, options in TRANSLATION_METHODS.items()
+    }
+    sweeps["edges2photo_ms_l1_lambda"] = dict(
+        task="edges2photo",
+        method="ms_l1",
+        setup=TRANSLATION_SETUP,
+        grid={"weight": TRANSLATION_MS_WEIGHTS},
+        **paired_budget(seeds=1),
+    )
+    sweeps["edges2photo_hm_l1_ere"] = dict(
+        task="edges2photo",
+        method="hm_l1",
+        setup=TRANSLATION_SETUP,
+        grid={"ere": [ere_targets(e, d) for e in TRANSLATION_ERE_LEVELS for d in TRANSLATION_ERE_LEVELS]},
+        **paired_budget(seeds=1),
+    )
+    return sweeps
+
+
+def _restoration() -> dict:
+    sweeps = {
+        f"{task}_{name}": dict(
+            task=task, method=name, setup=RESTORATION_SETUPS[task], method_options=options, **paired_budget()
+        )
+        for task, methods in RESTORATION_METHODS.items()
+        for name, options in methods.items()
+    }
+    sweeps["super_resolution_gaussian_proxy_mr2_k"] = dict(
+        task="super_resolution",
+        method="gaussian_proxy_mr2",
+        setup=RESTORATION_SETUPS["super_resolution"],
+        method_options=RESTORATION_METHODS["super_resolution"]["gaussian_proxy_mr2"],
+        grid={"samples_per_input": RESTORATION_K},
+        **paired_budget(seeds=1),
+    )
+    return sweeps
+
+
 CHAPTERS = {
     "01_eight_gaussians": _eight_gaussians,
     "03_moment_reconstruction": _moment_reconstruction,
@@ -210,6 +300,8 @@ CHAPTERS = {
     "06_mode_regularized": _mode_regularized,
     "07_comparison": _comparison,
     "08_categorical": _categorical,
+    "09_paired_translation": _translation,
+    "10_super_resolution_inpainting": _restoration,
 }
 
 

@@ -13,6 +13,7 @@ Both run training loops, so they live here, above the regularizers, which hold o
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -64,7 +65,7 @@ def fit_predictor(
     check_float("lr", lr, minimum=0.0, strict_minimum=True)
     validation_size = check_int("validation_size", validation_size, minimum=1)
     eval_every = check_int("eval_every", eval_every, minimum=1)
-    device = next(predictor.parameters()).device
+    device = next(predictor.parameters()).device  # targets are compared flat: (B, data_dim), as P predicts them
     validation = data.sample_batch(validation_size, torch.Generator().manual_seed(seed + 1_000_003)).to(device)
     rng = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(predictor.parameters(), lr=lr, betas=(0.5, 0.999), weight_decay=1e-4, amsgrad=True)
@@ -73,8 +74,8 @@ def fit_predictor(
         with torch.no_grad():
             center, log_spread = predictor(validation.condition, batch_size=validation_size)
             if check:  # once, before training: the predictor's outputs must have the data's shape
-                check_mle_inputs(validation.real, center, log_spread, distribution)
-            return float(mle_loss(validation.real, center, log_spread, distribution))
+                check_mle_inputs(validation.real.flatten(1), center, log_spread, distribution)
+            return float(mle_loss(validation.real.flatten(1), center, log_spread, distribution))
 
     fit = PredictorFit(best_step=0, best_validation_loss=validation_loss(check=True))
     best_state = copy.deepcopy(predictor.state_dict())
@@ -82,7 +83,7 @@ def fit_predictor(
     for step in range(1, steps + 1):
         batch = data.sample_batch(batch_size, rng).to(device)
         center, log_spread = predictor(batch.condition, batch_size=batch_size)
-        loss = mle_loss(batch.real, center, log_spread, distribution)
+        loss = mle_loss(batch.real.flatten(1), center, log_spread, distribution)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -101,22 +102,36 @@ def fit_predictor(
 
 
 def fit_predictors(
-    data: DataSource, steps: int = 500, seed: int = 0, hidden_dim: int = 64, lr: float | None = None
+    data: DataSource,
+    steps: int = 500,
+    seed: int = 0,
+    hidden_dim: int = 64,
+    lr: float | None = None,
+    network: Callable[[DataSource, int], MomentPredictor] | None = None,
+    batch_size: int = 256,
 ) -> dict:
     """A frozen Gaussian and a frozen Laplace predictor for ``data`` (with their fits), for the proxy
     variants: ``{"gaussian": predictor, "laplace": predictor, "fits": {...}}``.
 
-    ``lr=None`` picks 1e-2 for an unconditional task (the predictor is just two constants per
-    coordinate) and 3e-3 for a conditional one (an MLP).
+    ``network(data, seed)`` builds each predictor (an image task's clone of its generator, see
+    :meth:`mcgan_lib.experiments.paired.PairedSetup.predictor`); None builds the MLP
+    :class:`~mcgan_lib.nets.predictor.MomentPredictor` of ``hidden_dim`` units. ``lr=None`` picks 1e-2
+    for an unconditional task (the predictor is just two constants per coordinate), 3e-3 for an MLP and
+    1e-3 for an image network.
     """
     if lr is None:
-        lr = 1e-2 if data.condition_dim == 0 else 3e-3
+        lr = 1e-2 if data.condition_dim == 0 else 3e-3 if network is None else 1e-3
     result: dict = {"fits": {}}
     for distribution in DISTRIBUTIONS:
-        predictor = MomentPredictor(
-            output_dim=data.data_dim, condition_dim=data.condition_dim, hidden_dim=hidden_dim, seed=seed
+        if network is None:
+            predictor = MomentPredictor(
+                output_dim=data.data_dim, condition_dim=data.condition_dim, hidden_dim=hidden_dim, seed=seed
+            )
+        else:
+            predictor = network(data, seed)
+        result["fits"][distribution] = fit_predictor(
+            predictor, data, distribution, steps=steps, batch_size=batch_size, lr=lr, seed=seed
         )
-        result["fits"][distribution] = fit_predictor(predictor, data, distribution, steps=steps, lr=lr, seed=seed)
         result[distribution] = predictor
     return result
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mcgan_lib.nets.base import FeatureNetwork, register_network, seeded_init
+from mcgan_lib.nets.base import FeatureNetwork, build_network, register_network, seeded_init
 from mcgan_lib.nets.mlp import ACTIVATIONS
 from mcgan_lib.validation import check_choice, check_int
 
@@ -78,3 +78,49 @@ class MomentPredictor(FeatureNetwork):
                 )
             out = self.network(condition)
         return out[:, : self.output_dim], out[:, self.output_dim :]
+
+
+@register_network
+class ImageMomentPredictor(MomentPredictor):
+    """P for image-to-image tasks: input image (B, C_in*H*W flattened) -> center, log_spread (B, C*H'*W').
+
+    The thesis's "clone of the generator" (Sec. 4.3): ``network`` is the task's generator built without
+    noise (``latent_dim=0``) and with 2C output channels, the first C the center and the last C the log
+    spread; or, for a generator whose output channels are fixed (SRResNet), two such clones, ``network``
+    for the center and ``spread_network`` for the log spread. The final tanh of each clone is removed:
+    the center is clamped by nothing and the log spread must reach below log(1) freely.
+    """
+
+    def __init__(self, network: nn.Module | dict, spread_network: nn.Module | dict | None = None):
+        FeatureNetwork.__init__(self)
+        network, spread_network = (build_network(n) if isinstance(n, dict) else n for n in (network, spread_network))
+        for net in (network, spread_network):
+            if net is not None and getattr(net, "latent_dim", None) != 0:
+                raise ValueError("the predictor's networks must be built without noise (latent_dim=0)")
+        channels = network.image_shape[0] if spread_network is None else 2 * network.image_shape[0]
+        if channels % 2:
+            raise ValueError(f"network must output 2C channels (center and log spread), got {channels}")
+        self.network, self.spread_network = network, spread_network
+        for net in (network, spread_network):
+            if net is not None and isinstance(net.output[-1], nn.Tanh):
+                net.output[-1] = nn.Identity()
+        self.output_dim = channels // 2 * network.image_shape[1] * network.image_shape[2]
+        self.condition_dim = network.condition_dim
+        self.hparams = {
+            "network": network.spec(),
+            "spread_network": None if spread_network is None else spread_network.spec(),
+        }
+
+    def forward(self, condition: torch.Tensor | None = None, batch_size: int | None = None):
+        if condition is None or condition.ndim != 2 or condition.shape[1] != self.condition_dim:
+            raise ValueError(
+                f"condition must have shape (batch, {self.condition_dim}), got "
+                f"{None if condition is None else tuple(condition.shape)}"
+            )
+        no_noise = condition.new_zeros(condition.shape[0], 0)
+        out = self.network(no_noise, condition)
+        if self.spread_network is None:
+            center, log_spread = out.chunk(2, dim=1)
+        else:
+            center, log_spread = out, self.spread_network(no_noise, condition)
+        return center.flatten(1), log_spread.flatten(1)

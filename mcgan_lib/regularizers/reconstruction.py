@@ -8,6 +8,7 @@ and both by a generator with no conditional variance: the mismatch with the GAN 
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from mcgan_lib.regularizers.base import (
     DiscriminatorStep,
@@ -55,3 +56,47 @@ class Reconstruction(Regularizer):
 
     def config(self) -> dict:
         return {**super().config(), "p": self.p, "adversarial_weight": self.adversarial_weight}
+
+
+class WithReconstruction(Regularizer):
+    """Another regularizer plus λ_rec · ℓp(y, G(x, z)) on every latent copy: pix2pix's GAN + ℓ1 objective
+    with a diversity term on top.
+
+    MSGAN and HMGAN on image-to-image tasks add their term to the pix2pix/BicycleGAN objective and keep
+    its ℓ1 reconstruction (MSGAN Sec. 4.1, "we apply the mode seeking regularization to ... pix2pix");
+    MR-GAN instead *replaces* the ℓ1 term, so its methods need no wrapper. The wrapped regularizer keeps
+    its own latent copies, features and adversarial weight; the ℓp term averages over all copies.
+    """
+
+    def __init__(self, inner: Regularizer, reconstruction_weight: float = 10.0, p: int = 1):
+        if not isinstance(inner, Regularizer):
+            raise ValueError(f"inner must be a Regularizer, got {type(inner).__name__}")
+        super().__init__(inner.weight)
+        self.inner = inner
+        self.reconstruction_weight = check_float("reconstruction_weight", reconstruction_weight, minimum=0.0)
+        self.p = check_choice("p", p, RECONSTRUCTION_NORMS)
+        self.latent_copies = inner.latent_copies
+        self.needs_features = inner.needs_features
+        self.adversarial_weight = inner.adversarial_weight
+        self.name = f"{inner.name}+l{p}"
+
+    def generator_terms(self, step: GeneratorStep) -> dict[str, torch.Tensor]:
+        reconstruction = reconstruction_loss(step.fake, step.batch.real, self.p)
+        return {**self.inner.generator_terms(step), f"l{self.p}": self.reconstruction_weight * reconstruction}
+
+    def discriminator_terms(self, step: DiscriminatorStep) -> dict[str, torch.Tensor]:
+        return self.inner.discriminator_terms(step)
+
+    def generator_side_modules(self) -> list[nn.Module]:
+        return self.inner.generator_side_modules()
+
+    def discriminator_side_modules(self) -> list[nn.Module]:
+        return self.inner.discriminator_side_modules()
+
+    def config(self) -> dict:
+        return {
+            **self.inner.config(),
+            "name": self.name,
+            "reconstruction_weight": self.reconstruction_weight,
+            "p": self.p,
+        }
