@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 JUPYTER_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab lint format test test-all bench clean
+.PHONY: setup lab lint format test test-all bench book clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ test-all: setup
 
 bench: setup
 	MPLBACKEND=Agg $(BIN)/python benchmarks/run.py
+
+# The chapters as a static HTML book (Sphinx, myst-nb, sphinx-book-theme) in build/book/html, from the
+# outputs stored in the notebooks: nothing is executed. Sphinx runs with -W -n (warnings are errors) and
+# ships MathJax with the pages, so the book reads offline; docs/book/build.py says how.
+book: setup
+	$(BIN)/python docs/book/build.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
