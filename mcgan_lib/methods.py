@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.experiments.fitting import fit_predictors
+from mcgan_lib.nets.dcgan import DCGANDiscriminator, DCGANEncoder
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPEncoder
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer
@@ -150,10 +151,24 @@ def _moment_reconstruction(variant: str):
     return build
 
 
+def _is_image(data: DataSource) -> bool:
+    return len(data.data_shape) == 3
+
+
 def _encoder(data, setup, seed):
-    return MLPEncoder(
-        data.data_dim, setup.latent_dim, hidden_dim=setup.hidden_dim, seed=seed + EXTRA_NETWORK_SEED_OFFSETS["encoder"]
-    )
+    """Reg-GAN's and MDGAN's encoder: an MLP for flat data, the DCGAN discriminator's convolutions with a
+    latent head for images (the setup's ``d_channels`` and ``resamplings``)."""
+    seed = seed + EXTRA_NETWORK_SEED_OFFSETS["encoder"]
+    if _is_image(data):
+        return DCGANEncoder(data.data_shape, setup.latent_dim, setup.d_channels, setup.resamplings, seed=seed)
+    return MLPEncoder(data.data_dim, setup.latent_dim, hidden_dim=setup.hidden_dim, seed=seed)
+
+
+def _extra_discriminator(data, setup, seed):
+    """MDGAN's D1 and D2: the setup's own discriminator architecture."""
+    if _is_image(data):
+        return DCGANDiscriminator(data.data_shape, 0, setup.d_channels, setup.resamplings, seed=seed)
+    return MLPDiscriminator(data.data_dim, hidden_dim=setup.d_hidden_dim, input_scale=setup.d_input_scale, seed=seed)
 
 
 def _reg_gan(data, setup, seed, weight, lambda_mode):
@@ -161,15 +176,7 @@ def _reg_gan(data, setup, seed, weight, lambda_mode):
 
 
 def _mdgan(data, setup, seed, weight):
-    d1, d2 = (
-        MLPDiscriminator(
-            data.data_dim,
-            hidden_dim=setup.d_hidden_dim,
-            input_scale=setup.d_input_scale,
-            seed=seed + EXTRA_NETWORK_SEED_OFFSETS[k],
-        )
-        for k in ("d1", "d2")
-    )
+    d1, d2 = (_extra_discriminator(data, setup, seed + EXTRA_NETWORK_SEED_OFFSETS[k]) for k in ("d1", "d2"))
     return ManifoldDiffusionRegularizer(_encoder(data, setup, seed), d1, d2, weight)
 
 

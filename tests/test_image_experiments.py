@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from mcgan_lib.data.images import ClassConditionalDigits, StackedDigits, digits_images, edges_to_photo_pairs
-from mcgan_lib.data.tasks import IMAGE_TASKS, TOY_TASKS, make_task
+from mcgan_lib.data.tasks import IMAGE_TASKS, PAIRED_TASKS, TOY_TASKS, make_task
 from mcgan_lib.experiments.chapter_sweeps import CATEGORICAL_METHODS, chapter_sweeps
 from mcgan_lib.experiments.images import BALANCED_SETUP, CATEGORICAL_SETUP, ImageSetup
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP
@@ -122,7 +122,8 @@ def test_chapter_08_trains_each_family_on_both_digit_tasks():
         assert {sweeps[f"{task}_{m}"]["method"] for m in CATEGORICAL_METHODS} == set(CATEGORICAL_METHODS)
         assert all(sweeps[f"{task}_{m}"]["setup"] is CATEGORICAL_SETUP for m in CATEGORICAL_METHODS)
     assert sweeps["stacked_digits_balanced_gan"]["setup"] is BALANCED_SETUP
-    assert set(IMAGE_TASKS) == {"stacked_digits", "digits"} and not set(IMAGE_TASKS) & set(TOY_TASKS)
+    assert set(IMAGE_TASKS) == {"stacked_digits", "digits", "digit_images", "photo_images", *PAIRED_TASKS}
+    assert not set(IMAGE_TASKS) & set(TOY_TASKS)
 
 
 def test_tile_images_places_each_image_and_pads_with_white():

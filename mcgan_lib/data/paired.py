@@ -75,9 +75,10 @@ class PairedTask(ImageDataset):
         self.test_fraction = check_float("test_fraction", test_fraction, minimum=0.0, maximum=1.0, strict_minimum=True)
         self.outputs_per_input = check_int("outputs_per_input", outputs_per_input, minimum=2)
         self.split_seed = check_int("split_seed", split_seed, minimum=0)
-        parts = pairs.split({"train": 1 - test_fraction, "test": test_fraction}, seed=split_seed)
-        if len(parts["test"]) < 1 or len(parts["train"]) < 1:
+        n_train = int((1 - test_fraction) * len(pairs))  # the sizes ImageDataset.split gives
+        if not 1 <= n_train < len(pairs):
             raise ValueError(f"test_fraction={test_fraction} leaves an empty split of {len(pairs)} pairs")
+        parts = pairs.split({"train": 1 - test_fraction, "test": test_fraction}, seed=split_seed)
         train = parts["train"]
         super().__init__(train.images, inputs=train.inputs, name=name or pairs.name)
         self.test = parts["test"]

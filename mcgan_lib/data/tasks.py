@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.data.conditional import BranchingConditional
+from mcgan_lib.data.held_out import digit_images, photo_images
 from mcgan_lib.data.images import ClassConditionalDigits, StackedDigits
 from mcgan_lib.data.paired import edges_to_photo, inpainting, super_resolution
 from mcgan_lib.data.toy import grid, imbalanced_ring, ring
@@ -21,9 +22,11 @@ TASKS = {
     "edges2photo": edges_to_photo,
     "super_resolution": super_resolution,
     "inpainting": inpainting,
+    "digit_images": digit_images,
+    "photo_images": photo_images,
 }
 PAIRED_TASKS = ("edges2photo", "super_resolution", "inpainting")
-IMAGE_TASKS = ("stacked_digits", "digits", *PAIRED_TASKS)
+IMAGE_TASKS = ("stacked_digits", "digits", "digit_images", "photo_images", *PAIRED_TASKS)
 TOY_TASKS = tuple(name for name in TASKS if name not in IMAGE_TASKS)
 
 

@@ -23,7 +23,7 @@ import torch
 
 from mcgan_lib.config import choose
 from mcgan_lib.data.tasks import make_task
-from mcgan_lib.experiments.images import BALANCED_SETUP, CATEGORICAL_SETUP
+from mcgan_lib.experiments.images import BALANCED_SETUP, CATEGORICAL_SETUP, ImageSetup
 from mcgan_lib.experiments.moment_reconstruction import appendix_b_setup
 from mcgan_lib.experiments.paired import PairedSetup
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToySetup
@@ -292,6 +292,28 @@ def _restoration() -> dict:
     return sweeps
 
 
+# Chapter 11: Reg-GAN and MDGAN against the plain DCGAN on two unconditional image tasks, scored for
+# missing modes (and, on the digits, the MODE score); Che et al.'s λ of the registry, 3 seeds in full mode.
+MISSING_MODE_METHODS = ("gan", "reg_gan", "mdgan")
+MISSING_MODE_TASKS = ("digit_images", "photo_images")
+MISSING_MODE_SETUP = ImageSetup(steps=2000, quick_steps=200)
+
+
+def _missing_modes() -> dict:
+    return {
+        f"{task}_{name}": dict(
+            task=task,
+            method=name,
+            setup=MISSING_MODE_SETUP,
+            seeds=list(range(choose(3, 1))),
+            n_eval_samples=2000,
+            keep_samples=64,
+        )
+        for task in MISSING_MODE_TASKS
+        for name in MISSING_MODE_METHODS
+    }
+
+
 CHAPTERS = {
     "01_eight_gaussians": _eight_gaussians,
     "03_moment_reconstruction": _moment_reconstruction,
@@ -302,6 +324,7 @@ CHAPTERS = {
     "08_categorical": _categorical,
     "09_paired_translation": _translation,
     "10_super_resolution_inpainting": _restoration,
+    "11_missing_modes_images": _missing_modes,
 }
 
 

@@ -200,3 +200,39 @@ class DCGANDiscriminator(ImageNetwork):
         logits = run_layers(h, [*self.blocks, self.output], features).squeeze(1)
         features[-1] = logits
         return (logits, features) if return_features else logits
+
+
+@register_network
+class DCGANEncoder(DCGANDiscriminator):
+    """E: image (B, *image_shape) -> latent code (B, latent_dim): Reg-GAN's and MDGAN's encoder on images.
+
+    Che et al. (2017) build E from the discriminator's architecture; here it is
+    :class:`DCGANDiscriminator`'s convolutions with a linear head of ``latent_dim`` outputs (no
+    activation: the prior of G is a standard normal, unbounded) instead of one logit.
+    """
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int, int] = (3, 32, 32),
+        latent_dim: int = 16,
+        base_channels: int = 64,
+        downsamplings: int = 3,
+        seed: int | None = None,
+    ):
+        super().__init__(image_shape, 0, base_channels, downsamplings, seed=seed)
+        self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+        with seeded_init(None if seed is None else seed + 1):
+            self.output[-1] = nn.Linear(self.output[-1].in_features, latent_dim)
+        self.hparams = dict(
+            image_shape=list(self.image_shape),
+            latent_dim=latent_dim,
+            base_channels=base_channels,
+            downsamplings=downsamplings,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check_images("x", x, self.image_shape)
+        h = x
+        for block in self.blocks:
+            h = block(h)
+        return self.output(h)
