@@ -4,6 +4,9 @@
     python -m mcgan_lib train --resume runs/ring0 --steps 8000
     python -m mcgan_lib train --task ring --method ms --weight 1.0 --out runs/ring0_ms
     python -m mcgan_lib train --task ring --method reg_gan --set lambda_mode=0.2 --out runs/ring0_reg
+    python -m mcgan_lib train --task facades --method ms_l1 --device cuda --progress --out runs/facades_ms
+    torchrun --nproc_per_node 4 -m mcgan_lib train --task maps --method gaussian_proxy_mr2 --out runs/maps_mr
+    python -m mcgan_lib train --task facades --size tiny --device cpu --out /tmp/smoke   # a one-minute check
     python -m mcgan_lib sweep --task ring --method ms --grid weight=0.1,1,10 --seeds 10 --out ms.csv
     python -m mcgan_lib prebuild            # every sweep the chapters read, before a class
     python -m mcgan_lib doctor              # what this installation has, and what to do about the rest
@@ -15,6 +18,16 @@ checked for writability and locked before training starts, so a second ``train``
 an ``--out`` folder that already holds a checkpoint or results is refused. ``--resume`` continues the
 recorded run and accepts only the flags of ``RESUME_FLAGS``; the new ``--steps`` is recorded in
 ``run.json``. Ctrl-C stops after the current step, saves a checkpoint and exits with status 130.
+Image tasks (``--task facades``, ``maps``, ``celeba_sr``, ``celeba_inpainting``, and the offline
+``edges2photo``, ``super_resolution``, ``inpainting``) train the configuration named in
+:mod:`mcgan_lib.experiments.full_size` (the papers' networks, optimiser, batch, λ, K and length; ``--lr``,
+``--batch-size``, ``--latent-dim``, ``--optimizer``, ``--steps``, ``--weight`` and ``--set`` change it);
+their data are read from ``--data-root`` (default ``$MCGAN_DATA_DIR`` or ``~/data``), and a missing or
+corrupt data set stops the command with one ``error:`` line (exit status 2) that says where to get it.
+Their ``metrics.json`` holds the task's scores, the step, the wall time, the device and the number of
+processes, and ``figures/samples.png`` shows test inputs, their targets and eight outputs for each.
+Under ``torchrun`` every process trains on its own batches and gradients are averaged
+(:mod:`mcgan_lib.distributed`); only the first process writes the folder and prints.
 ``sweep`` trains every grid setting × seed as batched ensembles (:func:`mcgan_lib.sweeps.sweep`, cached),
 prints mean ± std per setting and writes the per-member table as CSV.
 """
@@ -23,12 +36,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import sys
+import time
 from pathlib import Path
 
 from mcgan_lib.checkpoint import CHECKPOINT_NAME, CheckpointError
+from mcgan_lib.config import resolve_device
 from mcgan_lib.data.tasks import TASKS, TOY_TASKS, make_task
 from mcgan_lib.experiments import PLAIN_GAN_SETUP
+from mcgan_lib.experiments.full_size import SIZES, TASK_CONFIGURATIONS
 from mcgan_lib.locks import FolderInUseError, FolderLock, FolderNotWritableError
 from mcgan_lib.methods import METHODS, build_method
 from mcgan_lib.training import EvaluateEvery, Trainer, TrainingDivergedError, TrainingInterrupted
@@ -36,7 +54,25 @@ from mcgan_lib.training import EvaluateEvery, Trainer, TrainingDivergedError, Tr
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.json"
 # The only flags that may accompany --resume: they change how the run continues, never what it trains.
-RESUME_FLAGS = ("steps", "progress", "no_figures", "device", "checkpoint_every", "eval_every")
+RESUME_FLAGS = ("steps", "progress", "no_figures", "device", "checkpoint_every", "eval_every", "data_root")
+# Arguments added after run.json files were first written: an older run.json lacks them and gets these values.
+LATER_ARGUMENTS = {"size": "full", "data_root": None}
+# Toy settings that an image task takes from its full configuration unless they are given.
+IMAGE_SETUP_FLAGS = ("lr", "batch_size", "latent_dim", "optimizer")
+PAIRED_IMAGE_TASKS = tuple(TASK_CONFIGURATIONS)  # trained with their configuration in experiments.full_size
+
+
+class CommandError(SystemExit):
+    """The command cannot run with what it was given (a missing or corrupt data set): ``str()`` of it is
+    the one-line message (``error: ...``), which :func:`main` prints on stderr, and the exit status is 2,
+    as for argparse's usage errors."""
+
+    def __init__(self, message: str):
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
@@ -44,9 +80,26 @@ def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     from the parsed namespace (to tell which flags were written)."""
     parser = argparse.ArgumentParser(prog="python -m mcgan_lib", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="train a toy GAN, or resume one")
-    train.add_argument("--task", choices=sorted(TOY_TASKS), default="ring", help="toy data set (default: ring)")
-    train.add_argument("--steps", type=int, default=None, help="total generator steps (default: the setup's)")
+    train = commands.add_parser("train", help="train a toy or image-to-image GAN, or resume one")
+    train.add_argument(
+        "--task",
+        choices=[*sorted(TOY_TASKS), *PAIRED_IMAGE_TASKS],
+        default="ring",
+        help="toy data set, or image task with its papers' configuration (mcgan_lib.experiments.full_size; "
+        "default: ring)",
+    )
+    train.add_argument(
+        "--size",
+        choices=SIZES,
+        default="full",
+        help="image tasks: the papers' size, or tiny (small images and networks, 20 steps: a smoke test)",
+    )
+    train.add_argument(
+        "--data-root", type=Path, default=None, help="image data sets' folder (default: $MCGAN_DATA_DIR or ~/data)"
+    )
+    train.add_argument(
+        "--steps", type=int, default=None, help="total generator steps (default: the setup's; image tasks: the papers')"
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, help="output folder (new run)")
     train.add_argument("--resume", type=Path, help="folder of a run to continue")
@@ -65,16 +118,27 @@ def _parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
         dest="settings",
         help="another setting of the method, e.g. lambda_mode=0.2 (repeatable)",
     )
-    train.add_argument("--lr", type=float, default=PLAIN_GAN_SETUP.lr)
-    train.add_argument("--batch-size", type=int, default=PLAIN_GAN_SETUP.batch_size)
-    train.add_argument("--latent-dim", type=int, default=PLAIN_GAN_SETUP.latent_dim)
-    train.add_argument("--hidden-dim", type=int, default=PLAIN_GAN_SETUP.hidden_dim)
-    train.add_argument("--optimizer", choices=["adam", "amsgrad"], default=PLAIN_GAN_SETUP.optimizer)
-    train.add_argument("--checkpoint-every", type=int, default=500)
-    train.add_argument("--eval-every", type=int, default=500)
+    paper = " (image tasks: the papers' unless given)"
+    train.add_argument("--lr", type=float, default=PLAIN_GAN_SETUP.lr, help="learning rate of G and D" + paper)
+    train.add_argument("--batch-size", type=int, default=PLAIN_GAN_SETUP.batch_size, help="batch per process" + paper)
+    train.add_argument("--latent-dim", type=int, default=PLAIN_GAN_SETUP.latent_dim, help="dimensions of z" + paper)
+    train.add_argument("--hidden-dim", type=int, default=PLAIN_GAN_SETUP.hidden_dim, help="toy MLPs' width")
+    train.add_argument(
+        "--optimizer", choices=["adam", "amsgrad"], default=PLAIN_GAN_SETUP.optimizer, help="optimiser" + paper
+    )
+    train.add_argument(
+        "--checkpoint-every", type=int, default=500, help="steps between checkpoints (image tasks: the task's)"
+    )
+    train.add_argument(
+        "--eval-every", type=int, default=500, help="steps between evaluations (image tasks: the task's)"
+    )
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     train.add_argument("--no-figures", action="store_true", help="skip writing PNG figures")
-    train.add_argument("--progress", action="store_true", help="show a progress bar")
+    train.add_argument(
+        "--progress",
+        action="store_true",
+        help="show a progress bar: steps, rate, time left (image tasks show it on a terminal anyway)",
+    )
     sweep = commands.add_parser("sweep", help="train a grid of settings × seeds as batched ensembles")
     sweep.add_argument(
         "--task", choices=sorted(TASKS), default="ring", help="toy or offline image data set (default: ring)"
@@ -236,6 +300,13 @@ def sweep_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _method_settings(arguments: dict) -> dict:
+    settings = _parse_pairs(arguments.get("settings", []), "--set", "KEY=VALUE e.g. lambda_mode=0.2", many=False)
+    if arguments.get("weight") is not None:
+        settings["weight"] = arguments["weight"]
+    return settings
+
+
 def _build(arguments: dict):
     data = make_task(arguments["task"])
     setup = PLAIN_GAN_SETUP.replace(
@@ -247,9 +318,7 @@ def _build(arguments: dict):
         optimizer=arguments["optimizer"],
     )
     generator, discriminator = setup.networks(data, arguments["seed"])
-    settings = _parse_pairs(arguments.get("settings", []), "--set", "KEY=VALUE e.g. lambda_mode=0.2", many=False)
-    if arguments.get("weight") is not None:
-        settings["weight"] = arguments["weight"]
+    settings = _method_settings(arguments)
     regularizer = build_method(arguments.get("method", "gan"), data, setup, arguments["seed"], **settings)
     config = setup.train_config(
         arguments["seed"],
@@ -260,8 +329,43 @@ def _build(arguments: dict):
     return data, generator, discriminator, regularizer, config
 
 
+def _build_image(arguments: dict, device: str, world_size: int):
+    """An image task's data, networks, regularizer and TrainConfig from its full configuration
+    (:func:`mcgan_lib.experiments.full_size.full_size_run`), and the resolved run."""
+    from mcgan_lib.data.images import ChecksumError, DatasetNotFoundError
+    from mcgan_lib.experiments.full_size import full_size_run, on_device
+
+    changes = {name: arguments[name] for name in IMAGE_SETUP_FLAGS if arguments.get(name) is not None}
+    run = full_size_run(
+        arguments["task"],
+        arguments.get("method", "gan"),
+        arguments["size"],
+        settings=_method_settings(arguments),
+        steps=arguments["steps"],
+        **changes,
+    )
+    try:
+        data = run.configuration.load_data(arguments["data_root"], arguments["size"])
+    except (DatasetNotFoundError, ChecksumError) as error:
+        advice = run.configuration.data_advice(arguments["data_root"])
+        raise CommandError(" ".join(f"error: {error}{advice}".split())) from None
+    setup = on_device(run.setup, device)
+    generator, discriminator = setup.networks(data, arguments["seed"])
+    regularizer = build_method(run.method, data, setup, arguments["seed"], **run.settings)
+    config = setup.train_config(
+        arguments["seed"],
+        steps=run.total_steps(len(data), world_size),
+        device=device,
+        checkpoint_every=arguments["checkpoint_every"],
+    )
+    return data, generator, discriminator, regularizer, config, run
+
+
 def _write_outputs(trainer: Trainer, data, out: Path, figures: bool) -> dict:
-    metrics = {"step": trainer.step, **data.evaluate(trainer.generator), "history": trainer.history.state_dict()}
+    from mcgan_lib.distributed import unwrap
+
+    generator = unwrap(trainer.generator)
+    metrics = {"step": trainer.step, **data.evaluate(generator), "history": trainer.history.state_dict()}
     tmp = out / "metrics.json.tmp"
     tmp.write_text(json.dumps(metrics, indent=2, allow_nan=True))
     tmp.replace(out / "metrics.json")
@@ -273,11 +377,52 @@ def _write_outputs(trainer: Trainer, data, out: Path, figures: bool) -> dict:
 
         (out / "figures").mkdir(exist_ok=True)
         if data.condition_dim == 0:  # the GAN-Lab view is drawn in the data's plane
-            gan_lab_figure(trainer.generator, trainer.discriminator, data, title=f"step {trainer.step}").savefig(
+            gan_lab_figure(generator, unwrap(trainer.discriminator), data, title=f"step {trainer.step}").savefig(
                 out / "figures" / "gan_lab.png"
             )
         plot_history(trainer.history).savefig(out / "figures" / "history.png")
     return metrics
+
+
+SAMPLES_FIGURE = "samples.png"
+SAMPLES_CAPTION = "rows: test inputs; columns: the input, its target, then G(x, z) for 8 latents (seed 0)"
+
+
+def _write_image_outputs(trainer: Trainer, data, out: Path, figures: bool, run, context: dict) -> dict:
+    """``metrics.json`` (the last evaluation, at the final step, and how the run was made) and the figures."""
+    from mcgan_lib.distributed import unwrap
+
+    generator = unwrap(trainer.generator)
+    last = trainer.history.last("eval") if "eval" in trainer.history else {}
+    if last.get("step") != trainer.step:
+        last = {"step": trainer.step, **data.evaluate(generator, run.eval_samples)}
+    scores = {k: v for k, v in last.items() if k != "step"}
+    result = {
+        "step": trainer.step,
+        "task": run.task,
+        "method": run.method,
+        "metrics": scores,
+        **context,
+        "configuration": run.describe(trainer.config.seed, trainer.config.steps, context["world_size"]),
+        "figures": {SAMPLES_FIGURE: SAMPLES_CAPTION} if figures else {},
+        "history": trainer.history.state_dict(),
+    }
+    tmp = out / f"{METRICS_FILE}.tmp"
+    tmp.write_text(json.dumps(result, indent=2, allow_nan=True))
+    tmp.replace(out / METRICS_FILE)
+    if figures:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from PIL import Image
+
+        from mcgan_lib.experiments.full_size import sample_grid
+        from mcgan_lib.viz import plot_history
+
+        (out / "figures").mkdir(exist_ok=True)
+        Image.fromarray(sample_grid(data, generator)).save(out / "figures" / SAMPLES_FIGURE)
+        plot_history(trainer.history, metrics=("l1_error", "lpips")).savefig(out / "figures" / "history.png")
+    return result
 
 
 def _read_run_file(folder: Path) -> dict:
@@ -290,6 +435,8 @@ def _read_run_file(folder: Path) -> dict:
         raise SystemExit(f"error: --resume {folder}: {run_file} cannot be read ({error}); it is damaged") from None
     if not isinstance(arguments, dict):
         raise SystemExit(f"error: --resume {folder}: {run_file} does not hold the arguments of a run (a JSON object)")
+    for name, value in LATER_ARGUMENTS.items():
+        arguments.setdefault(name, value)
     defaults = vars(_parser().parse_args(["train", "--out", "."]))
     missing = sorted(k for k in defaults if k not in {"out", "resume", "command"} and k not in arguments)
     if missing:
@@ -317,8 +464,58 @@ def _divergence_message(error: TrainingDivergedError, out: Path) -> str:
     )
 
 
-def train_command(args: argparse.Namespace, given: set[str] | None = None) -> int:
-    """``train``; ``given`` names the flags written on the command line (to refuse conflicts with --resume)."""
+def _process_group(device: str):
+    """The torchrun process group this process belongs to (:func:`mcgan_lib.distributed.init_distributed`),
+    or None when it runs alone."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    import torch
+
+    from mcgan_lib.distributed import init_distributed
+
+    # torchrun starts every process with one CPU thread; the first process also scores the generator on
+    # the CPU (LPIPS, FID features), minutes at full size with one thread: give each its share of the cores.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // _processes_per_node()))
+    return init_distributed(device=None if device == "auto" else device)
+
+
+def _processes_per_node() -> int:
+    return int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+
+
+def _agree(group, error: SystemExit | None) -> None:
+    """Before training, every process must be ready: when one is not, all stop with status 2, and the
+    reason is printed once (by the first process, or by the one that failed alone)."""
+    if group is None:
+        if error is not None:
+            raise error
+        return
+    from mcgan_lib.distributed import ranks_agree
+
+    every_ready, main_ready = ranks_agree(error is None, group)
+    if every_ready:
+        return
+    if error is not None and group.is_main:
+        raise error
+    if error is not None and main_ready:
+        raise SystemExit(f"error: process {group.rank}: {str(error).removeprefix('error: ')}")
+    raise SystemExit(2)
+
+
+def train_command(args: argparse.Namespace, given: set[str] | None = None, argv: list[str] | None = None) -> int:
+    """``train``; ``given`` names the flags written on the command line (to refuse conflicts with --resume),
+    ``argv`` is recorded in an image task's ``metrics.json``. Under ``torchrun`` each process runs it."""
+    group = _process_group(args.device)
+    try:
+        return _train_in_group(args, given or set(), argv, group)
+    finally:
+        if group is not None:
+            from mcgan_lib.distributed import shutdown_distributed
+
+            shutdown_distributed()
+
+
+def _check_arguments(args: argparse.Namespace, given: set[str]) -> Path:
     if (args.out is None) == (args.resume is None):
         raise SystemExit("error: give exactly one of --out DIR (a new run) or --resume DIR (continue a run)")
     if args.eval_every < 1:
@@ -327,7 +524,7 @@ def train_command(args: argparse.Namespace, given: set[str] | None = None) -> in
         raise SystemExit(f"error: --checkpoint-every must be >= 0 (0: only at the end), got {args.checkpoint_every}")
     out = args.out if args.resume is None else args.resume
     if args.resume is not None:
-        conflicts = sorted((given or set()) - set(RESUME_FLAGS) - {"resume", "command"})
+        conflicts = sorted(given - set(RESUME_FLAGS) - {"resume", "command"})
         if conflicts:
             flags = ", ".join("--set" if name == "settings" else "--" + name.replace("_", "-") for name in conflicts)
             allowed = ", ".join("--" + name.replace("_", "-") for name in RESUME_FLAGS)
@@ -337,65 +534,203 @@ def train_command(args: argparse.Namespace, given: set[str] | None = None) -> in
             )
         if not out.is_dir():
             raise SystemExit(f"error: --resume {out}: no such folder")
-    created = not out.exists()
+    return out
+
+
+def _train_in_group(args: argparse.Namespace, given: set[str], argv, group) -> int:
+    main_process = group is None or group.is_main
+    lock, created, out, prepared, error = None, False, None, None, None
     try:
-        lock = FolderLock(out, what="--out" if args.resume is None else "--resume").acquire()
-    except (FolderInUseError, FolderNotWritableError) as error:
-        raise SystemExit(f"error: {error}") from None
-    try:
-        return _train_locked(args, out, given or set())
+        try:
+            out = _check_arguments(args, given)
+            if main_process:  # only the first process touches the folder
+                created = not out.exists()
+                try:
+                    lock = FolderLock(out, what="--out" if args.resume is None else "--resume").acquire()
+                except (FolderInUseError, FolderNotWritableError) as refused:
+                    raise SystemExit(f"error: {refused}") from None
+            prepared = _prepare(args, out, given, group)
+        except SystemExit as stop:
+            error = stop
+        _agree(group, error)
+        error = None
+        try:
+            prepared["trainer"] = _make_trainer(prepared, out, args.resume is not None, group)
+        except SystemExit as stop:
+            error = stop
+        _agree(group, error)
+        return _train_prepared(prepared, out, argv, group)
     finally:
-        lock.release()
-        if created and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()  # a run refused before it wrote anything leaves no empty folder behind
+        if lock is not None:
+            lock.release()
+            if created and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()  # a run refused before it wrote anything leaves no empty folder behind
 
 
-def _train_locked(args: argparse.Namespace, out: Path, given: set[str]) -> int:
+def _prepare(args: argparse.Namespace, out: Path, given: set[str], group) -> dict:
+    """The run's arguments (recorded or new), its data, networks and regularizer, without any collective
+    of torchrun's processes (they agree afterwards that all are ready); nothing is written."""
+    from mcgan_lib.distributed import unwrap
+
+    main_process = group is None or group.is_main
+    world_size = 1 if group is None else group.world_size
     if args.resume is not None:
         arguments = _read_run_file(out)
         for name in given & set(RESUME_FLAGS):
             arguments[name] = getattr(args, name)
+        recorded = arguments.get("world_size", 1)
+        if recorded != world_size:
+            how = "without torchrun" if recorded == 1 else f"with torchrun --nproc_per_node {recorded}"
+            raise SystemExit(
+                f"error: --resume {out} continues a run of {recorded} process(es) and this is {world_size}; the "
+                f"global batch and every process's data would change: launch it {how}"
+            )
     else:
         arguments = {k: v for k, v in vars(args).items() if k not in {"out", "resume", "command", "func"}}
-        if (out / CHECKPOINT_NAME).exists():
+        if main_process and (out / CHECKPOINT_NAME).exists():
             raise SystemExit(f"error: --out {out} already holds a checkpoint; use --resume {out} to continue it")
-        if (out / METRICS_FILE).exists():
+        if main_process and (out / METRICS_FILE).exists():
             raise SystemExit(
                 f"error: --out {out} already holds the results of a run ({METRICS_FILE}) but no {CHECKPOINT_NAME}; "
                 "choose another folder, or move those files away to reuse it"
             )
-    try:
-        data, generator, discriminator, regularizer, config = _build(arguments)
-        callbacks = [EvaluateEvery(arguments["eval_every"], lambda t: data.evaluate(t.generator))]
-        trainer = Trainer(
-            data,
-            generator,
-            discriminator,
-            config,
-            regularizer=regularizer,
-            callbacks=callbacks,
-            checkpoint_dir=out,
-            progress=args.progress,
+        image = arguments["task"] in PAIRED_IMAGE_TASKS
+        if image:
+            _image_defaults(arguments, given)
+        if image or world_size > 1:
+            arguments["world_size"] = world_size
+    image = arguments["task"] in PAIRED_IMAGE_TASKS
+    if not image and arguments.get("size", "full") != "full":
+        raise SystemExit(
+            f"error: --size {arguments['size']} applies to image tasks; --task {arguments['task']} is a toy"
         )
-        if args.resume is not None:
-            trainer.resume(out)
+    run = None
+    try:
+        device = str(group.device) if group is not None else str(resolve_device(arguments["device"]))
+        if image:
+            data, generator, discriminator, regularizer, config, run = _build_image(arguments, device, world_size)
+            samples = run.eval_samples
+            evaluate = lambda trainer: data.evaluate(unwrap(trainer.generator), samples)  # noqa: E731
+        else:
+            data, generator, discriminator, regularizer, config = _build(arguments)
+            evaluate = lambda trainer: data.evaluate(unwrap(trainer.generator))  # noqa: E731
     except (ValueError, CheckpointError) as error:
         raise SystemExit(f"error: {error}") from None
-    _write_run_file(out, arguments)
+    return {
+        "arguments": arguments,
+        "data": data,
+        "networks": (generator, discriminator, regularizer, config),
+        "evaluate": evaluate,
+        "run": run,
+        "device": device,
+        "progress": bool(arguments["progress"]) or (image and sys.stderr.isatty()),
+    }
+
+
+def _make_trainer(prepared: dict, out: Path, resume: bool, group) -> Trainer:
+    """The prepared run's trainer, resumed from ``out`` when ``resume``. Under torchrun every process runs
+    the same collectives here (DDP's first broadcast, the regularizer's), in the same order."""
+    from mcgan_lib.distributed import broadcast_module, distributed_trainer, resume_distributed
+
+    generator, discriminator, regularizer, config = prepared["networks"]
+    callbacks = [EvaluateEvery(prepared["arguments"]["eval_every"], prepared["evaluate"])]
+    try:
+        if group is None:
+            trainer = Trainer(
+                prepared["data"],
+                generator,
+                discriminator,
+                config,
+                regularizer=regularizer,
+                callbacks=callbacks,
+                checkpoint_dir=out,
+                progress=prepared["progress"],
+            )
+        else:
+            trainer = distributed_trainer(
+                group,
+                prepared["data"],
+                generator,
+                discriminator,
+                config,
+                regularizer,
+                callbacks,
+                checkpoint_dir=out,
+                progress=prepared["progress"],
+            )
+            broadcast_module(trainer.regularizer, group)  # a fitted predictor, fitted on every process
+        if resume:
+            trainer.resume(out) if group is None else resume_distributed(trainer, out, group)
+    except (ValueError, CheckpointError) as error:
+        raise SystemExit(f"error: {error}") from None
+    return trainer
+
+
+def _image_defaults(arguments: dict, given: set[str]) -> None:
+    """A new image run takes the full configuration's settings for every flag not written (recorded as
+    None, or as the configuration's number for --checkpoint-every and --eval-every)."""
+    from mcgan_lib.experiments.full_size import full_size_run
+
+    if "hidden_dim" in given:
+        raise SystemExit(
+            "error: --hidden-dim sets the toy MLPs' width; an image task's networks come from "
+            "mcgan_lib.experiments.full_size (change its batch or noise with --batch-size or --latent-dim)"
+        )
+    arguments["hidden_dim"] = None
+    for name in IMAGE_SETUP_FLAGS:
+        if name not in given:
+            arguments[name] = None
+    try:
+        run = full_size_run(arguments["task"], arguments["method"], arguments["size"])
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    for name in ("checkpoint_every", "eval_every"):
+        if name not in given:
+            arguments[name] = getattr(run, name)
+
+
+def _train_prepared(prepared: dict, out: Path, argv, group) -> int:
+    main_process = group is None or group.is_main
+    arguments, data, trainer, run = (prepared[k] for k in ("arguments", "data", "trainer", "run"))
+    world_size = 1 if group is None else group.world_size
+    if main_process:
+        _write_run_file(out, arguments)
+        if run is not None:
+            _announce(run, trainer, world_size, prepared["device"], out)
+    start = time.perf_counter()
     try:
         trainer.train()
     except TrainingDivergedError as error:
-        raise SystemExit(_divergence_message(error, out)) from None
+        raise SystemExit(_divergence_message(error, out) if main_process else 2) from None
     except TrainingInterrupted as interrupt:
-        print(
-            f"interrupted after step {interrupt.step}; saved {interrupt.checkpoint}; continue with: "
-            f"python -m mcgan_lib train --resume {out}",
-            file=sys.stderr,
-        )
+        if main_process:
+            launcher = "python -m" if world_size == 1 else f"torchrun --nproc_per_node {_processes_per_node()} -m"
+            print(
+                f"interrupted after step {interrupt.step}; saved {interrupt.checkpoint}; continue with: "
+                f"{launcher} mcgan_lib train --resume {out}",
+                file=sys.stderr,
+            )
         return 130
     except ValueError as error:  # a setting that only the networks' shapes reveal (e.g. one ERE per layer)
-        raise SystemExit(f"error: {error}") from None
-    metrics = _write_outputs(trainer, data, out, figures=not arguments["no_figures"])
+        raise SystemExit(f"error: {error}" if main_process else 2) from None
+    if not main_process:
+        return 0
+    figures = not arguments["no_figures"]
+    if run is not None:
+        context = {
+            "wall_seconds": round(time.perf_counter() - start, 3),
+            "device": prepared["device"],
+            "world_size": world_size,
+            "command": None if argv is None else "python -m mcgan_lib " + shlex.join(argv),
+        }
+        result = _write_image_outputs(trainer, data, out, figures, run, context)
+        scores = result["metrics"]
+        print(
+            f"step {result['step']}: l1 error {scores['l1_error']:.4f}, pixel std {scores['pixel_std']:.4f}, "
+            f"LPIPS {scores['lpips']:.4f}, FID (random features) {scores['fid']:.2f}; wrote {out}"
+        )
+        return 0
+    metrics = _write_outputs(trainer, data, out, figures=figures)
     coverage = data.coverage_metric
     print(
         f"step {metrics['step']}: {coverage.replace('_', ' ')} {metrics[coverage]:g}/{data.full_coverage}, "
@@ -403,6 +738,21 @@ def _train_locked(args: argparse.Namespace, out: Path, given: set[str]) -> int:
         f"wrote {out}"
     )
     return 0
+
+
+def _announce(run, trainer: Trainer, world_size: int, device: str, out: Path) -> None:
+    """One line before an image run: what it trains, for how long, where, and from which paper."""
+    config = trainer.config
+    batch = f"batch {config.batch_size}" + (
+        f" per process x {world_size} = {config.batch_size * world_size}" if world_size > 1 else ""
+    )
+    source = run.recipe.reference if run.recipe is not None else "no paper setting for it here: the registry's defaults"
+    start = f"from step {trainer.step} " if trainer.step else ""
+    print(
+        f"{run.task} ({run.size}), {run.method}: {start}to step {config.steps}, {batch}, on {device}; {source}; "
+        f"checkpoints every {config.checkpoint_every} steps in {out}",
+        flush=True,
+    )
 
 
 def _given_flags(argv: list[str]) -> set[str]:
@@ -415,10 +765,13 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "train":
         try:
-            return train_command(args, _given_flags(argv))
+            return train_command(args, _given_flags(argv), argv)
         except KeyboardInterrupt:  # before or after the loop, which saves its own checkpoint
             print("interrupted; nothing more was written", file=sys.stderr)
             return 130
+        except CommandError as error:
+            print(error, file=sys.stderr)
+            raise
     if args.command == "sweep":
         return sweep_command(args)
     if args.command == "prebuild":

@@ -413,6 +413,11 @@ class TrainingLoop:
         """The exclusive lock of ``checkpoint_dir`` (a no-op context without one)."""
         return FolderLock(self.checkpoint_dir) if self.checkpoint_dir is not None else contextlib.nullcontext()
 
+    def _stop_check(self, interrupted: Callable[[], bool]) -> Callable[[], bool]:
+        """The function the loop asks, between two steps, whether to stop: Ctrl-C was pressed. A trainer
+        of several processes returns one that makes them agree, so that all stop after the same step."""
+        return interrupted
+
     def train(self, steps: int | None = None) -> History:
         """Train until ``config.steps`` generator steps are done (or ``steps`` more, when given).
 
@@ -420,6 +425,7 @@ class TrainingLoop:
         checkpoint and raises :class:`TrainingInterrupted`."""
         target = self.config.steps if steps is None else self.step + check_int("steps", steps, minimum=0)
         with self._lock(), _deferred_interrupt() as interrupted:
+            interrupted = self._stop_check(interrupted)
             for callback in self.callbacks:
                 callback.on_train_begin(self)
             bar = tqdm(
