@@ -12,6 +12,8 @@
 - :mod:`~mcgan_lib.experiments.fitting`: what is fitted before a run: :func:`fit_predictor` (MR-GAN's
   moment predictor) and :func:`estimate_ere_bounds` (HMGAN's lower bounds after pre-training);
 - :mod:`~mcgan_lib.experiments.chapter_sweeps`: every precomputed sweep a chapter reads;
+- :mod:`~mcgan_lib.experiments.full_size`: the papers' full-size image configurations (Facades, Maps,
+  CelebA super-resolution and inpainting) that ``python -m mcgan_lib train --task ...`` runs on GPUs;
 - :mod:`~mcgan_lib.experiments.moment_reconstruction` (chapters 02-03) and
   :mod:`~mcgan_lib.experiments.mode_regularized` (chapter 06): each chapter's own runs.
 
