@@ -214,7 +214,7 @@ TRANSLATION_METHODS = {  # pix2pix + the diversity terms (ℓ1 kept), and MR-GAN
     "gaussian_proxy_mr2": {"samples_per_input": 10},
 }
 TRANSLATION_MS_WEIGHTS = [0.0, 0.3, 1.0, 3.0, 10.0]  # chapter 09's λ slider (seed 0)
-TRANSLATION_ERE_LEVELS = [0.0, 0.5]  # chapter 09's encoder and decoder ERE sliders (seed 0)
+TRANSLATION_ERE_LEVELS = [0.0, 1.0]  # chapter 09's encoder and decoder ERE sliders: HMGAN¹ (0) and HMGAN² (1) per half
 UNET_RATIOS = (3, 3)  # layer ratios of the U-Net of PairedSetup: encoder (3 levels), decoder (2 levels + output)
 # MR-GAN thesis App. B.3 (SRGAN) and B.4 (GLCIC): λ_ℓ2 1000 / 100, λ_MR 20, λ_pMR 2400 / 1000; K 8 here.
 RESTORATION_METHODS = {
