@@ -28,6 +28,8 @@ uniformly, from a generator seeded with ``seed``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import warnings
 from collections.abc import Iterable
@@ -66,8 +68,11 @@ def load_lpips(net: str = "alex", device: str | torch.device = "cpu", allow_unca
         return _CACHE[key]
     import lpips
 
-    try:
-        model = lpips.LPIPS(net=net, verbose=False)
+    try:  # torchvision's deprecation warnings and download progress are not the reader's concern: ours is
+        quiet = io.StringIO()
+        with warnings.catch_warnings(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            warnings.simplefilter("ignore", UserWarning)
+            model = lpips.LPIPS(net=net, verbose=False)
         calibrated = True
     except Exception as error:  # no network, or a corrupt download
         if not allow_uncalibrated:
@@ -81,7 +86,8 @@ def load_lpips(net: str = "alex", device: str | torch.device = "cpu", allow_unca
             "RANDOM backbone. Distances are uncalibrated (labelled calibrated=False), not comparable with the papers.",
             stacklevel=2,
         )
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
             torch.manual_seed(0)
             model = lpips.LPIPS(net=net, pnet_rand=True, verbose=False)
         calibrated = False
