@@ -191,3 +191,18 @@ def test_pix2pix_ignores_its_noise_where_the_mode_seeking_term_keeps_it():
     plain = _pixel_std("gan_l1", seeds, 300, {"weight": 100.0})
     seeking = _pixel_std("ms_l1", seeds, 300, {})
     assert all(s > 1.5 * p for p, s in zip(plain, seeking)), (plain, seeking)
+
+
+def test_a_task_on_a_data_sets_own_splits_names_its_test_split_and_checks_shapes(small_pairs):
+    from mcgan_lib.data.images import edges_to_photo_pairs
+
+    train, test = (edges_to_photo_pairs(photo_patches(patch_size=8, n_patches=n, scale=0.25)) for n in (30, 10))
+    test.name = "edges-val"
+    task = PairedTask.from_splits(train, test, outputs_per_input=4)
+    assert (len(task), len(task.test), task.outputs_per_input) == (30, 10, 4)
+    assert task.spec()["test_split"] == "edges-val" and "test_split" not in small_pairs.spec()
+    assert task.test_fraction == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="test must be a paired ImageDataset"):
+        PairedTask.from_splits(train, photo_patches(patch_size=8, n_patches=10))
+    with pytest.raises(ValueError, match="same shapes"):
+        PairedTask.from_splits(train, edges_to_photo_pairs(photo_patches(patch_size=16, n_patches=5)))

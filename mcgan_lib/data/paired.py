@@ -54,8 +54,14 @@ OFFLINE_PATCHES = 2400
 OFFLINE_PATCH_SCALE = 0.25  # photographs shrunk to a quarter, so a 16-pixel patch holds an object's part
 
 
+def _check_paired(argument: str, pairs) -> None:
+    if not isinstance(pairs, ImageDataset) or pairs.kind != "paired":
+        raise ValueError(f"{argument} must be a paired ImageDataset (with inputs), got {type(pairs).__name__}")
+
+
 class PairedTask(ImageDataset):
-    """Training pairs of ``pairs`` and a held-out test split (``test_fraction``, seeded by ``split_seed``).
+    """Training pairs of ``pairs`` and a held-out test split (``test_fraction``, seeded by ``split_seed``),
+    or, with :meth:`from_splits`, a data set's own train and test splits.
 
     Behaves as the training :class:`~mcgan_lib.data.images.ImageDataset` (the loop draws from it) and
     scores a generator on ``self.test`` (:meth:`evaluate`; see the module docstring).
@@ -72,18 +78,38 @@ class PairedTask(ImageDataset):
         split_seed: int = 0,
         name: str | None = None,
     ):
-        if not isinstance(pairs, ImageDataset) or pairs.kind != "paired":
-            raise ValueError(f"pairs must be a paired ImageDataset (with inputs), got {type(pairs).__name__}")
-        self.test_fraction = check_float("test_fraction", test_fraction, minimum=0.0, maximum=1.0, strict_minimum=True)
-        self.outputs_per_input = check_int("outputs_per_input", outputs_per_input, minimum=2)
-        self.split_seed = check_int("split_seed", split_seed, minimum=0)
+        _check_paired("pairs", pairs)
+        check_float("test_fraction", test_fraction, minimum=0.0, maximum=1.0, strict_minimum=True)
+        check_int("split_seed", split_seed, minimum=0)
         n_train = int((1 - test_fraction) * len(pairs))  # the sizes ImageDataset.split gives
         if not 1 <= n_train < len(pairs):
             raise ValueError(f"test_fraction={test_fraction} leaves an empty split of {len(pairs)} pairs")
         parts = pairs.split({"train": 1 - test_fraction, "test": test_fraction}, seed=split_seed)
-        train = parts["train"]
-        super().__init__(train.images, inputs=train.inputs, name=name or pairs.name)
-        self.test = parts["test"]
+        self._hold(parts["train"], parts["test"], outputs_per_input, name or pairs.name, test_fraction, split_seed)
+
+    @classmethod
+    def from_splits(
+        cls, train: ImageDataset, test: ImageDataset, outputs_per_input: int = 10, name: str | None = None
+    ) -> PairedTask:
+        """A task on a data set's own splits (pix2pix's ``test``/``val`` folders, CelebA's test partition)
+        instead of a fraction split off the training pairs; its spec names the test split."""
+        for argument, pairs in (("train", train), ("test", test)):
+            _check_paired(argument, pairs)
+        if train.condition_shape != test.condition_shape or train.data_shape != test.data_shape:
+            raise ValueError(
+                f"train and test must have the same shapes, got inputs {train.condition_shape} / "
+                f"{test.condition_shape} and targets {train.data_shape} / {test.data_shape}"
+            )
+        task = cls.__new__(cls)
+        fraction = len(test) / (len(train) + len(test))
+        task._hold(train, test, outputs_per_input, name or train.name, fraction, 0, test_split=test.name)
+        return task
+
+    def _hold(self, train, test, outputs_per_input, name, test_fraction, split_seed, test_split=None) -> None:
+        ImageDataset.__init__(self, train.images, inputs=train.inputs, name=name)
+        self.test = test
+        self.outputs_per_input = check_int("outputs_per_input", outputs_per_input, minimum=2)
+        self.test_fraction, self.split_seed, self.test_split = test_fraction, split_seed, test_split
 
     def display_conditions(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """The first test inputs, each repeated :data:`DISPLAY_NOISES` times (``n`` rows): stored samples
@@ -146,6 +172,7 @@ class PairedTask(ImageDataset):
             "outputs_per_input": self.outputs_per_input,
             "split_seed": self.split_seed,
             "test_size": len(self.test),
+            **({"test_split": self.test_split} if self.test_split else {}),
         }
 
 

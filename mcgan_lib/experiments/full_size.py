@@ -176,34 +176,11 @@ SETUP_BUDGET_FIELDS = ("steps", "quick_steps", "train_overrides")  # a run's own
 
 
 # ---------------------------------------------------------------------------------------------- data
-class SplitPairedTask(PairedTask):
-    """A :class:`~mcgan_lib.data.paired.PairedTask` whose test split is the data set's own (pix2pix's
-    ``test``/``val`` folders, CelebA's test partition) instead of a fraction split off the training pairs."""
-
-    def __init__(self, train: ImageDataset, test: ImageDataset, outputs_per_input: int = OUTPUTS_PER_INPUT, name=None):
-        for argument, pairs in (("train", train), ("test", test)):
-            if not isinstance(pairs, ImageDataset) or pairs.kind != "paired":
-                raise ValueError(f"{argument} must be a paired ImageDataset (with inputs), got {type(pairs).__name__}")
-        if train.condition_shape != test.condition_shape or train.data_shape != test.data_shape:
-            raise ValueError(
-                f"train and test must have the same shapes, got inputs {train.condition_shape} / "
-                f"{test.condition_shape} and targets {train.data_shape} / {test.data_shape}"
-            )
-        ImageDataset.__init__(self, train.images, inputs=train.inputs, name=name or train.name)
-        self.test = test
-        self.outputs_per_input = check_int("outputs_per_input", outputs_per_input, minimum=2)
-        self.split_seed = 0
-        self.test_fraction = len(test) / (len(train) + len(test))
-
-    def spec(self) -> dict:
-        return {**super().spec(), "test_split": self.test.name}
-
-
 def _pix2pix_loader(name: str, test_split: str) -> Callable[..., PairedTask]:
     def load(root: Path, image_size: int, limit: int | None = None, **options) -> PairedTask:
         train = load_pix2pix(name, root, "train", image_size=image_size, **options)
         test = load_pix2pix(name, root, test_split, image_size=image_size, **options)
-        return SplitPairedTask(train, test, name=name)
+        return PairedTask.from_splits(train, test, OUTPUTS_PER_INPUT, name=name)
 
     return load
 
@@ -212,7 +189,7 @@ def _celeba_loader(name: str, pairs: Callable[[ImageDataset], ImageDataset]) -> 
     def load(root: Path, image_size: int, limit: int | None = None, test_limit: int = 300, **options) -> PairedTask:
         train = load_celeba(root, "train", image_size=image_size, limit=limit, **options)
         test = load_celeba(root, "test", image_size=image_size, limit=test_limit, **options)
-        return SplitPairedTask(pairs(train), pairs(test), name=name)
+        return PairedTask.from_splits(pairs(train), pairs(test), OUTPUTS_PER_INPUT, name=name)
 
     return load
 
