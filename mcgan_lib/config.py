@@ -7,6 +7,7 @@ in a few minutes on two CPU cores, while still showing the chapter's point. Read
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import torch
@@ -22,6 +23,21 @@ def quick_mode() -> bool:
 def choose(full, quick):
     """Return ``quick`` in quick mode, ``full`` otherwise (for step counts, seeds, sample sizes)."""
     return quick if quick_mode() else full
+
+
+@contextlib.contextmanager
+def mode(quick: bool):
+    """Run the block in quick (``True``) or full (``False``) mode, restoring ``MCGAN_QUICK`` afterwards:
+    how a claim reads the full-mode stored results from a test that runs in quick mode."""
+    previous = os.environ.get(QUICK_ENV_VAR)
+    os.environ[QUICK_ENV_VAR] = "1" if quick else "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(QUICK_ENV_VAR, None)
+        else:
+            os.environ[QUICK_ENV_VAR] = previous
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:

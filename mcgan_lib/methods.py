@@ -141,12 +141,14 @@ def task_predictors(data: DataSource, steps: int = PREDICTOR_STEPS, setup=None) 
 def _moment_reconstruction(variant: str):
     distribution, moments, proxy = parse_variant(variant)
 
-    def build(data, setup, seed, weight, samples_per_input, predictor_steps=PREDICTOR_STEPS):
+    def build(data, setup, seed, weight, samples_per_input, pooling, predictor_steps=PREDICTOR_STEPS):
+        if pooling != "per_input" and data.condition_dim:
+            raise ValueError(f"pooling={pooling!r} needs unconditional data; use pooling='per_input' here")
         predictor = None
         if proxy:
             steps = check_int("predictor_steps", predictor_steps, minimum=1)
             predictor = task_predictors(data, steps, setup)[distribution]
-        return MomentReconstruction(weight, samples_per_input, distribution, moments, predictor)
+        return MomentReconstruction(weight, samples_per_input, distribution, moments, predictor, pooling=pooling)
 
     return build
 
@@ -226,7 +228,7 @@ register_method(
     )
 )
 for _variant in VARIANTS:
-    _defaults = {"weight": 10.0, "samples_per_input": 8}
+    _defaults = {"weight": 10.0, "samples_per_input": 8, "pooling": "per_input"}
     if parse_variant(_variant)[2]:
         _defaults["predictor_steps"] = PREDICTOR_STEPS
     register_method(

@@ -27,6 +27,7 @@ from mcgan_lib.regularizers.moment_reconstruction import (
     mle_loss,
     mr_loss,
     parse_variant,
+    proxy_mr2_variance_optimum,
     proxy_mr_loss,
     sample_center,
     sample_spread,
@@ -395,3 +396,94 @@ def test_reconstruction_alone_trains_and_predicts_the_conditional_mean():
     y = trainer.sample(z=generator.sample_latent(len(x), torch.Generator().manual_seed(0)), condition=x)
     assert (y - data.true_mean(x)).abs().mean() < 0.2  # the mean, between the branches at ±1
     assert y.view(9, 50).std(dim=1).mean() < 0.2  # and almost no spread over z
+
+
+# ----------------------------------------------------------------------------- unconditional pooling, s*
+def _pooling_spy(pooling: str, proxy: bool = False):
+    data = ring(normalize=True)
+    predictor = None
+    if proxy:
+        predictor = MomentPredictor(output_dim=2, condition_dim=0)
+        fit_predictor(predictor, data, "gaussian", steps=50, lr=2e-2)
+    seen = {}
+
+    class Spy(MomentReconstruction):
+        def generator_terms(self, step):
+            seen["fake"], seen["real"] = step.fake.detach(), step.batch.real.detach()
+            seen["term"] = super().generator_terms(step)[self.name].detach()
+            return {}
+
+    spy = Spy(weight=1.0, samples_per_input=4, distribution="gaussian", moments=1, predictor=predictor, pooling=pooling)
+    Trainer(
+        data,
+        MLPGenerator(hidden_dim=16, seed=0),
+        MLPDiscriminator(hidden_dim=16, seed=1),
+        TrainConfig(steps=1, batch_size=6, log_every=1),
+        regularizer=spy,
+    ).train()
+    return seen, predictor
+
+
+def test_pooling_all_matches_every_real_sample_against_the_mean_of_all_k_times_b_samples():
+    seen, _ = _pooling_spy("all")
+    fake, real = seen["fake"], seen["real"]  # (4, 6, 2), (6, 2)
+    pooled_mean = fake.reshape(-1, 2).mean(dim=0)
+    assert seen["term"].item() == pytest.approx((real - pooled_mean).square().mean().item(), rel=1e-6)
+    per_input, _ = _pooling_spy("per_input")
+    expected = (per_input["real"] - per_input["fake"].mean(dim=0)).square().mean()
+    assert per_input["term"].item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_pooling_all_uses_one_predicted_moment_for_the_proxy_loss():
+    seen, predictor = _pooling_spy("all", proxy=True)
+    center, _ = predictor(None, batch_size=1)
+    pooled_mean = seen["fake"].reshape(-1, 2).mean(dim=0)
+    assert seen["term"].item() == pytest.approx((center.flatten() - pooled_mean).square().mean().item(), rel=1e-5)
+
+
+def test_pooled_mean_carries_a_b_times_smaller_variance_penalty():
+    # E over draws of (y - mean of n samples)^2 = (E y - m)^2 + Var y + s/n: the MR1 pull towards one point is
+    # λ s/K per input and λ s/(K B) over all samples. Samples N(0, s) per coordinate, y = 0.
+    torch.manual_seed(0)
+    s, K, B = 0.5, 4, 16
+    samples = torch.randn(20_000, K, B, 2) * math.sqrt(s)
+    per_input = torch.stack([mr_loss(x, torch.zeros(B, 2), "gaussian", 1) for x in samples[:4000]]).mean()
+    pooled = torch.stack(
+        [mr_loss(x.reshape(-1, 1, 2), torch.zeros(B, 2), "gaussian", 1) for x in samples[:4000]]
+    ).mean()
+    assert per_input.item() == pytest.approx(s / K, rel=0.05)
+    assert pooled.item() == pytest.approx(s / (K * B), rel=0.1)
+
+
+def test_pooling_errors_name_the_argument():
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        MomentReconstruction(pooling="batch")
+    with pytest.raises(ValueError, match="pooling='all' needs unconditional data"):
+        build_method("gaussian_mr1", BranchingConditional(), setup=None, pooling="all")
+
+
+@pytest.mark.parametrize("target, K", [(0.086, 8), (0.0074, 8), (0.086, 2), (0.086, 16), (0.3, 24), (1.0, 4)])
+def test_proxy_mr2_variance_optimum_matches_a_monte_carlo_minimum(target, K):
+    # The expected Gaussian proxy-MR2 loss of K Gaussian samples N(mu_hat, s), estimated over 40,000 draws
+    # per s on a grid, is smallest at the closed form s*.
+    s_star = proxy_mr2_variance_optimum(target, K).item()
+    assert s_star == pytest.approx(max(0.0, (target - 1 / (2 * K)) * (K - 1) / (K + 1)))
+    generator = torch.Generator().manual_seed(0)
+    noise = torch.randn(40_000, K, 1, generator=generator, dtype=torch.float64)
+    grid_ = torch.linspace(0.0, 1.5 * target, 301, dtype=torch.float64)
+    zero = torch.zeros(1, dtype=torch.float64)
+    expected = torch.stack(
+        [
+            proxy_mr_loss((noise * s.sqrt()).transpose(0, 1), zero.expand(40_000, 1), torch.full((40_000, 1), target))
+            for s in grid_
+        ]
+    )
+    best = grid_[expected.argmin()].item()
+    assert best == pytest.approx(s_star, abs=0.02 * target + 1.5 * target / 300)
+
+
+def test_proxy_mr2_variance_optimum_rejects_bad_input():
+    with pytest.raises(ValueError, match="samples_per_input"):
+        proxy_mr2_variance_optimum(0.1, 1)
+    with pytest.raises(ValueError, match="predicted_variance must be finite and >= 0"):
+        proxy_mr2_variance_optimum(-0.1, 8)

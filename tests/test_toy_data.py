@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -97,3 +98,47 @@ def test_branching_conditional_is_multimodal_given_x():
     assert 0.45 < upper < 0.55
     assert torch.allclose(data.true_mean(x[:1]), torch.tensor([[0.5]]))
     assert math.isclose(data.true_variance(x[:1]).item(), 1.0 + 0.05**2, rel_tol=1e-5)
+
+
+# ----------------------------------------------------------------------------- training coordinates
+def test_normalized_toys_lie_in_the_unit_box_and_map_back_to_data_units():
+    ring_ = ring(normalize=True)
+    assert ring_.centers.norm(dim=1).tolist() == pytest.approx([1.0] * 8, abs=1e-6)
+    assert ring_.std == pytest.approx(0.01) and ring_.unit == 2.0
+    assert torch.allclose(ring_.to_data_units(ring_.centers), ring().centers, atol=1e-6)
+    grid_ = grid(normalize=True)
+    assert grid_.centers.abs().max().item() == pytest.approx(1.0)
+    assert grid_.std == pytest.approx(0.0125) and grid_.unit == 4.0
+    shifted = GaussianMixture([[10.0, 0.0], [14.0, 2.0]], std=0.1).normalized()
+    assert torch.allclose(shifted.centers, torch.tensor([[-1.0, -0.5], [1.0, 0.5]]))
+    assert torch.allclose(shifted.to_data_units(shifted.centers), torch.tensor([[10.0, 0.0], [14.0, 2.0]]))
+    assert "unit" in ring_.spec() and "unit" not in ring().spec()  # the unnormalised toys keep their keys
+
+
+def test_scaling_a_toy_changes_neither_training_nor_any_metric():
+    from mcgan_lib.experiments.toy import ToySetup
+    from mcgan_lib.sweeps import sweep
+
+    setup = ToySetup(hidden_dim=16, d_hidden_dim=16, batch_size=32, steps=60, quick_steps=60)
+    tables = [
+        sweep(ring(radius=radius, std=std, normalize=True), "ms", seeds=[0, 1], setup=setup, cache=False, stored=False)
+        for radius, std in ((2.0, 0.02), (50.0, 0.5))
+    ]
+    metrics = ["modes_captured", "modes_covered", "high_quality_fraction", "reverse_kl"]
+    assert tables[0][metrics].equals(tables[1][metrics])
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(tables[0].samples, tables[1].samples))
+    # the metrics count in units of the std: scaling samples and mixture together changes nothing
+    from mcgan_lib.metrics.toy import mode_coverage
+
+    samples = ring().sample(500, torch.Generator().manual_seed(0)) * 1.1
+    scaled = GaussianMixture(ring().centers * 7, std=0.02 * 7)
+    assert mode_coverage(samples, ring()).as_dict() == mode_coverage(samples * 7, scaled).as_dict()
+
+
+def test_normalize_and_offset_errors_name_the_argument():
+    with pytest.raises(ValueError, match="normalize must be True or False"):
+        ring(normalize="yes")
+    with pytest.raises(ValueError, match="unit"):
+        GaussianMixture([[0.0, 0.0]], unit=0.0)
+    with pytest.raises(ValueError, match="offset must be 2 finite numbers"):
+        GaussianMixture([[0.0, 0.0]], offset=[0.0])

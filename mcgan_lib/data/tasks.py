@@ -3,6 +3,8 @@ and the tests."""
 
 from __future__ import annotations
 
+import functools
+
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.held_out import digit_images, photo_images
@@ -11,11 +13,15 @@ from mcgan_lib.data.paired import edges_to_photo, inpainting, super_resolution
 from mcgan_lib.data.toy import grid, imbalanced_ring, ring
 from mcgan_lib.validation import check_choice
 
-# name -> factory of the benchmark's data source, with the benchmark's defaults
+# name -> factory of the benchmark's data source, with the benchmark's defaults. The ``unit_*`` toys are the
+# same 2-D mixtures in training coordinates scaled into [-1, 1], the range the papers' λ assume.
 TASKS = {
     "ring": ring,
     "grid": grid,
     "imbalanced_ring": imbalanced_ring,
+    "unit_ring": functools.partial(ring, normalize=True),
+    "unit_grid": functools.partial(grid, normalize=True),
+    "unit_imbalanced_ring": functools.partial(imbalanced_ring, normalize=True),
     "conditional": BranchingConditional,
     "stacked_digits": StackedDigits,
     "digits": ClassConditionalDigits,

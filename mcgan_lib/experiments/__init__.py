@@ -3,8 +3,9 @@
 - :mod:`~mcgan_lib.experiments.setup`: :class:`ExperimentSetup`, the optimiser and step budget that every
   setup shares, and the run's ``TrainConfig``;
 - :mod:`~mcgan_lib.experiments.toy`: :class:`ToySetup` (the MLPs of a toy experiment), chapter 01's
-  baseline :data:`PLAIN_GAN_SETUP` and :func:`train_toy` (one run, with snapshots and metrics over
-  training);
+  baseline :data:`PLAIN_GAN_SETUP`, the single-mode regime :data:`COLLAPSE_SETUP` and :func:`train_toy`
+  (one run, with snapshots and metrics over training);
+- :mod:`~mcgan_lib.experiments.tuning`: the stated rule that chooses a method's λ on tuning seeds;
 - :mod:`~mcgan_lib.experiments.images`: :class:`ImageSetup` (the DCGANs of an image experiment) and
   chapter 08's :data:`CATEGORICAL_SETUP` (D a quarter of G's width) with its control :data:`BALANCED_SETUP`;
 - :mod:`~mcgan_lib.experiments.paired`: :class:`PairedSetup` (the U-Net, SRResNet or GLCIC networks of an
@@ -24,11 +25,12 @@ Multi-seed tables come from the one engine, :func:`mcgan_lib.sweeps.sweep`, and 
 from mcgan_lib.experiments.images import BALANCED_SETUP, CATEGORICAL_SETUP, ImageSetup
 from mcgan_lib.experiments.paired import PairedSetup
 from mcgan_lib.experiments.setup import ExperimentSetup
-from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToyRun, ToySetup, train_toy
+from mcgan_lib.experiments.toy import COLLAPSE_SETUP, PLAIN_GAN_SETUP, ToyRun, ToySetup, train_toy
 
 __all__ = [
     "BALANCED_SETUP",
     "CATEGORICAL_SETUP",
+    "COLLAPSE_SETUP",
     "ExperimentSetup",
     "ImageSetup",
     "PLAIN_GAN_SETUP",

@@ -26,7 +26,8 @@ from mcgan_lib.data.tasks import make_task
 from mcgan_lib.experiments.images import BALANCED_SETUP, CATEGORICAL_SETUP, ImageSetup
 from mcgan_lib.experiments.moment_reconstruction import appendix_b_setup
 from mcgan_lib.experiments.paired import PairedSetup
-from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP, ToySetup
+from mcgan_lib.experiments.toy import COLLAPSE_SETUP, PLAIN_GAN_SETUP, ToySetup
+from mcgan_lib.experiments.tuning import TUNING_SEEDS
 from mcgan_lib.methods import METHODS, comparison_methods
 from mcgan_lib.regularizers.moment_reconstruction import VARIANTS
 from mcgan_lib.sweeps import COMPARISON_TASKS, library_fingerprint, stored_description, stored_stem, sweep
@@ -57,6 +58,24 @@ IMBALANCED_RING_METHODS = ("gan", "ms", "hm", "reg_gan", "mdgan")
 COMPARISON_QUICK_STEPS = 1000
 
 
+# Chapter 07's single-mode collapse regime (COLLAPSE_SETUP on the unit_* toys). Tuning
+# (mcgan_lib.experiments.tuning): each compared method's λ over three decades on the tuning seeds, on the
+# ring, at the comparison's budget; Gaussian MR1 in its all-samples reading (pooling="all"), the one that
+# does not pull the generator towards a point. The reported runs (seeds 0-9) use TUNED_SETTINGS, which
+# tests/test_claims.py re-derives from the stored tuning runs by the stated rule.
+COLLAPSE_TASKS = {"ring": "unit_ring"}
+COLLAPSE_METHODS = ("gan", "ms", "hm", "gaussian_mr1", "reg_gan")  # the plain GAN and one method of each family
+TUNING_LAMBDAS = (0.1, 1.0, 10.0, 100.0)
+TUNING_QUICK_LAMBDAS = (1.0, 10.0)
+TUNING_OPTIONS = {"gaussian_mr1": {"pooling": "all"}}
+TUNED_SETTINGS = {
+    "ms": {"weight": 1.0},
+    "hm": {"weight": 1.0},
+    "gaussian_mr1": {"weight": 10.0, "pooling": "all"},
+    "reg_gan": {"weight": 0.5},
+}
+
+
 def _plain_runs(task: str) -> dict:
     """Chapter 01's five plain-GAN seeds on ``task`` (chapter 04 reads the same ring runs)."""
     return dict(task=task, method="gan", seeds=list(choose(range(5), range(3))), keep_samples=1000)
@@ -64,6 +83,7 @@ def _plain_runs(task: str) -> dict:
 
 def _eight_gaussians() -> dict:
     return {
+        "collapse_ring": dict(method="gan", **collapse_budget("ring")),  # chapter 07's collapse_ring_gan
         "ring_plain": _plain_runs("ring"),
         "grid_plain": _plain_runs("grid"),
         "lr_seed": dict(
@@ -154,6 +174,38 @@ def sensitivity_weights(method: str) -> list[float]:
     return [weight for weight in sensitivity_lambdas() if weight != METHODS[method].defaults["weight"]]
 
 
+def tuning_budget() -> dict:
+    """Seeds and steps of chapter 07's tuning: three tuning seeds (never reported) at the collapse regime's budget."""
+    return dict(
+        seeds=list(choose(TUNING_SEEDS[:3], TUNING_SEEDS[:1])),
+        steps=choose(COLLAPSE_SETUP.steps, COMPARISON_QUICK_STEPS),
+    )
+
+
+def tuning_grid(method: str) -> dict:
+    """The settings tuned for ``method``: λ over :data:`TUNING_LAMBDAS`."""
+    check_choice("method", method, TUNED_SETTINGS)
+    return {"weight": list(choose(TUNING_LAMBDAS, TUNING_QUICK_LAMBDAS))}
+
+
+def tuned_settings(method: str) -> dict:
+    """The settings the collapse regime reports ``method`` at: the tuned ones (none for the plain GAN and
+    GAN + ℓ2, which keep the registry's values)."""
+    check_choice("method", method, METHODS)
+    return dict(TUNED_SETTINGS.get(method, {}))
+
+
+def collapse_budget(task: str) -> dict:
+    """The collapse regime on ``task`` (``ring`` or ``grid``): its unit-box toy, setup, seeds 0-9 and steps."""
+    check_choice("task", task, COLLAPSE_TASKS)
+    return dict(
+        task=COLLAPSE_TASKS[task],
+        setup=COLLAPSE_SETUP,
+        seeds=comparison_budget(task)["seeds"],
+        steps=choose(COLLAPSE_SETUP.steps, COMPARISON_QUICK_STEPS),
+    )
+
+
 def comparison_methods_on(task: str) -> list[str]:
     """The methods chapter 07 trains on ``task``: every compared method the data allows, and on the
     imbalanced ring only the plain GAN and the diversity and encoder terms (its question is the rare mode)."""
@@ -172,6 +224,20 @@ def _comparison() -> dict:
         sweeps[f"sensitivity_{name}"] = dict(
             task="ring", method=name, grid={"weight": sensitivity_weights(name)}, **sensitivity_budget()
         )
+    for name in TUNED_SETTINGS:
+        sweeps[f"tune_{name}"] = dict(
+            task="unit_ring",
+            method=name,
+            grid=tuning_grid(name),
+            method_options=TUNING_OPTIONS.get(name, {}),
+            setup=COLLAPSE_SETUP,
+            **tuning_budget(),
+        )
+    for task in COLLAPSE_TASKS:
+        for name in COLLAPSE_METHODS:
+            sweeps[f"collapse_{task}_{name}"] = dict(
+                method=name, method_options=tuned_settings(name), **collapse_budget(task)
+            )
     return sweeps
 
 

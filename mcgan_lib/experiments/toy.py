@@ -1,11 +1,20 @@
 """Named toy configurations and single training runs with snapshots (chapter 01's baseline).
 
-:data:`PLAIN_GAN_SETUP` is the configuration of every toy chapter that does not follow a paper's own
-toy settings. It was chosen by a search (chapter 01, section 3) for a plain GAN whose samples are sharp
-and which still misses modes on most seeds, the published picture of collapse: a 16-dimensional
-latent, a generator of two hidden layers of 64 ReLU units, a discriminator of two hidden layers of 256,
-Adam with lr 3e-4 and betas (0.5, 0.999), batch 128, the non-saturating loss, 10,000 steps. With a
-discriminator of 128 units instead of 256, the same plain GAN covered most of the ring.
+Two regimes, each a setup with its data:
+
+- :data:`PLAIN_GAN_SETUP`, on the toys in their data units (ring radius 2): the configuration of the
+  toy chapters as they stand. It was chosen by a search (chapter 01, section 3) for a plain GAN whose
+  samples are sharp and which still misses modes on most seeds: a 16-dimensional latent, a generator of
+  two hidden layers of 64 ReLU units, a discriminator of two hidden layers of 256, Adam with lr 3e-4 and
+  betas (0.5, 0.999), batch 128, the non-saturating loss, 10,000 steps. The plain GAN settles on two
+  neighbouring modes on most seeds and covers most of the ring on the others: a *partial* collapse.
+- :data:`COLLAPSE_SETUP`, on the toys in training coordinates scaled into [−1, 1] (the ``unit_*``
+  tasks; :mod:`mcgan_lib.data.toy`), the range for which the papers' λ were set: the same generator, a
+  discriminator of *three* hidden layers of 256, lr 1.5e-4, 5,000 steps. The plain GAN puts sharp
+  samples on a single mode, the collapse the papers picture (VEEGAN's plain GAN: 1 of 8 ring modes at
+  99.3 % high quality; MR-GAN App. C; Che et al. Fig. 9). Chosen by the search recorded in
+  :mod:`mcgan_lib.experiments.configuration_search`; chapter 07's tuning and single-mode comparison
+  sweeps use it.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ class ToySetup(ExperimentSetup):
 
     The one network builder of the experiments: :meth:`networks` initialises G from a run's seed and
     D from the seed + ``d_seed_offset``, so two settings with the same seed start from the same
-    networks. ``d_input_scale`` multiplies D's input (Metz et al. scale the ring by 1/4).
+    networks. ``d_input_scale`` multiplies D's input (a 1/4 scale is commonly attributed to Metz et al., unverified).
     """
 
     latent_dim: int = 16
@@ -66,6 +75,7 @@ class ToySetup(ExperimentSetup):
 
 
 PLAIN_GAN_SETUP = ToySetup(d_hidden_dim=256, batch_size=128, steps=10_000, quick_steps=1500)
+COLLAPSE_SETUP = ToySetup(d_hidden_dim=256, d_depth=3, lr=1.5e-4, batch_size=128, steps=5_000, quick_steps=1500)
 
 
 @dataclass

@@ -112,7 +112,8 @@ class MLPGenerator(_MLP):
 class MLPDiscriminator(_MLP):
     """D: x (B, input_dim) [+ condition] -> one logit per example (B,).
 
-    ``input_scale`` multiplies the input first (Metz et al. scale the ring's input by 1/4).
+    ``input_scale`` multiplies the input first (a 1/4 scale of the ring's input is commonly attributed to Metz
+    et al.'s Unrolled GAN appendix, unverified).
     """
 
     def __init__(

@@ -24,10 +24,23 @@ Choices the paper leaves open (each tested in ``tests/test_moment_reconstruction
 - **Laplace detach trick** (Appendix A): ``t = detach(ỹ + (y - m̃))`` and the loss is taken between
   t and ỹ, so the value is |y - m̃| (or (m̂ - m̃)^2 for proxy MR) but the gradient reaches all K
   samples, not only the median sample. In Laplace MR2 the MAD b̃ keeps its ordinary gradient.
-- **Unconditional data** (Appendix C): the input x is empty. The K samples of one "input" are K
-  independent draws G(z_1..K), and y is one real sample of the batch. Since E_y[(y - μ̃)^2] =
-  (E[y] - μ̃)^2 + Var(y), the MR loss then matches the *global* mean (and variance) of the data; the
-  proxy predictor is a constant (center, log-spread) fitted by MLE to the whole data set.
+- **Unconditional data** (Appendix C): the input x is empty, and the paper does not say how the K·B
+  samples of a step are grouped. Two readings, chosen with ``pooling``:
+
+  - ``"per_input"`` (the default): each real y of the batch is one "input" with its own K independent
+    draws G(z_1..K);
+  - ``"all"``: every sample shares the one empty condition, so μ̃ and σ̃² are taken over all K·B samples
+    of the step and compared with each real y of the batch.
+
+  Both match the *global* mean (and variance) of the data, since E_y[(y - μ̃)^2] = (E[y] - μ̃)^2 + Var(y).
+  They differ in the sample mean's own variance: with per-element sample variance s,
+  E[(y - μ̃)^2] = (E[y] - E[μ̃])^2 + Var(y) + s/n, n the group's size. Per input (n = K), MR1 pays λ·s/K for
+  the generator's spread, a pull towards one point; over all samples (n = K·B) that pull is B times
+  weaker. The proxy predictor is a constant (center, log-spread) fitted by MLE to the whole data set.
+- **The proxy-MR2 optimum** (a property of Eq. 4.6, not of this code): the same s/K term and the noise of
+  the unbiased variance, Var(σ̃²) = 2s²/(K-1) for Gaussian samples, put the expected loss's minimum at
+  s* = max(0, (σ̂² - 1/(2K))·(K-1)/(K+1)) (:func:`proxy_mr2_variance_optimum`), below the predicted σ̂²,
+  and at 0 when σ̂² <= 1/(2K). λ multiplies both terms and does not move s*.
 """
 
 from __future__ import annotations
@@ -46,6 +59,7 @@ from mcgan_lib.validation import check_choice, check_float, check_int
 
 DISTRIBUTIONS = ("gaussian", "laplace")
 MOMENTS = (1, 2)
+POOLINGS = ("per_input", "all")
 DEFAULT_EPS = 1e-6
 
 
@@ -217,6 +231,20 @@ def mle_loss(
     return ((target - center).abs() * torch.exp(-log_spread) + log_spread).mean()
 
 
+def proxy_mr2_variance_optimum(predicted_variance, samples_per_input: int):
+    """The per-element variance s* that minimises the expected Gaussian proxy-MR2 loss (Eq. 4.6) of K
+    Gaussian samples: s* = max(0, (σ̂² - 1/(2K))·(K-1)/(K+1)).
+
+    From E[(μ̂ - μ̃)²] = (μ̂ - m)² + s/K and E[(σ̂² - σ̃²)²] = (σ̂² - s)² + 2s²/(K-1); setting the derivative
+    in s to zero gives the formula. Taught in chapter 03.
+    """
+    K = check_int("samples_per_input", samples_per_input, minimum=2)
+    variance = torch.as_tensor(predicted_variance, dtype=torch.float64)
+    if not torch.isfinite(variance).all() or (variance < 0).any():
+        raise ValueError(f"predicted_variance must be finite and >= 0, got {variance.tolist()}")
+    return ((variance - 1 / (2 * K)) * (K - 1) / (K + 1)).clamp(min=0.0)
+
+
 # ---------------------------------------------------------------------------------------- the predictor
 def predicted_statistics(predictor: MomentPredictor, condition: torch.Tensor | None = None, batch_size: int = 1):
     """The predictor's (center, spread) with the spread as variance or MAD (exp of its log output)."""
@@ -253,7 +281,9 @@ class MomentReconstruction(Regularizer):
     in one forward pass; the adversarial loss is averaged over the K·B samples (Algorithms 1-8, line
     "L_GAN = 1/K sum -log D(x, ỹ_i)"). Give a fitted, frozen ``predictor`` (see
     :func:`mcgan_lib.experiments.fitting.fit_predictor`) for the proxy variants; its ``distribution``
-    must be the one it was fitted with.
+    must be the one it was fitted with. ``pooling`` (unconditional data only; module docstring): the K
+    samples of each real y (``"per_input"``) or all K·B samples of the step (``"all"``) form the group
+    whose statistics are matched.
     """
 
     needs_features = False
@@ -267,8 +297,10 @@ class MomentReconstruction(Regularizer):
         predictor: MomentPredictor | None = None,
         adversarial_weight: float = 1.0,
         eps: float = DEFAULT_EPS,
+        pooling: str = "per_input",
     ):
         super().__init__(weight)
+        self.pooling = check_choice("pooling", pooling, POOLINGS)
         self.latent_copies = check_int("samples_per_input", samples_per_input, minimum=1)
         _check_variant(distribution, moments, self.latent_copies)
         self.distribution, self.moments = distribution, moments
@@ -287,12 +319,17 @@ class MomentReconstruction(Regularizer):
 
     def generator_terms(self, step: GeneratorStep) -> dict[str, torch.Tensor]:
         samples, target = step.fake, step.batch.real
+        if self.pooling == "all":
+            if step.batch.condition is not None:
+                raise ValueError("pooling='all' needs unconditional data; this batch has conditions")
+            samples = samples.reshape(-1, 1, *target.shape[1:])  # one group of K·B samples, broadcast over y
         if not self.proxy:
             loss = mr_loss(samples, target, self.distribution, self.moments, self.eps)
         else:
             self.predictor.eval()
             center, log_spread = self.predictor(step.batch.condition, batch_size=len(step.batch))
-            shape = target.shape
+            shape = target.shape if self.pooling == "per_input" else (1, *target.shape[1:])
+            center, log_spread = center[: shape[0]], log_spread[: shape[0]]
             loss = proxy_mr_loss(
                 samples, center.reshape(shape), log_spread.exp().reshape(shape), self.distribution, self.moments
             )
@@ -309,4 +346,5 @@ class MomentReconstruction(Regularizer):
             "proxy": self.proxy,
             "adversarial_weight": self.adversarial_weight,
             "eps": self.eps,
+            "pooling": self.pooling,
         }
