@@ -14,7 +14,8 @@ How it works, and why member i equals a single run:
 - Adam and AMSGrad are element-wise: :class:`StackedAdam` repeats ``torch.optim.Adam``'s arithmetic on
   the stacked tensors, with a per-member learning rate, betas and weight decay. Gradient-norm
   clipping is computed per member (``torch.nn.utils.clip_grad_norm_``'s formula on each slice), so
-  nothing couples the members.
+  nothing couples the members; value clipping (``grad_value_clip``) is element-wise anyway.
+- ``d_steps`` and ``g_steps_per_d_step`` repeat a side's step as the single run does.
 - Data and latents are drawn per member, from its own ``torch.Generator`` seeded with its config's
   ``seed``, in the single run's order. Member i therefore follows the single run's trajectory up to
   float rounding (batched and single matrix products round differently); ``tests/test_ensemble.py``
@@ -40,8 +41,9 @@ latents are drawn with two generator calls per member; on the CPU freed activati
 the objective through ``torch.compile`` and falls back to eager on a compiler error; off by default
 (on a 2-core CPU it compiles for ~40 s and then runs slower than eager).
 
-Limits: networks without batch statistics (the toy MLPs; a BatchNorm layer is rejected) and no
-randomness inside the objectives (every library regularizer qualifies).
+Limits: networks without batch statistics (the toy MLPs; a BatchNorm layer is rejected), no
+randomness inside the objectives (every library regularizer qualifies) and constant learning rates
+(a run with ``lr_decay_start`` trains on the single Trainer). :func:`unbatchable_reason` says which.
 """
 
 from __future__ import annotations
@@ -94,6 +96,11 @@ class Member:
 
 def unbatchable_reason(member: Member) -> str | None:
     """Why ``member`` cannot train inside an ensemble (None when it can)."""
+    if member.config.lr_decay_start is not None:
+        return (
+            f"lr_decay_start={member.config.lr_decay_start!r} decays the learning rate with PyTorch's LambdaLR, "
+            "which the ensemble's stacked Adam does not run; train the members one by one (the Trainer)"
+        )
     modules = [member.generator, member.discriminator] + ([member.regularizer] if member.regularizer else [])
     for module in (m for network in modules for m in network.modules()):
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
@@ -391,6 +398,7 @@ class EnsembleTrainer(TrainingLoop):
         )
         clips = [math.inf if c.grad_clip is None else c.grad_clip for c in self.configs]
         self.grad_clip = None if all(math.isinf(c) for c in clips) else torch.tensor(clips, device=self.device)
+        self.grad_value_clip = self.config.grad_value_clip  # equal for every member (not per-member)
         self._objective = {
             side: vmap(self._member_objective(side), in_dims=(0, 0, 0, 0 if self._conditional else None, 0, 0))
             for side in ("generator", "discriminator")
@@ -617,12 +625,14 @@ class EnsembleTrainer(TrainingLoop):
         self.active &= ~bad
 
     def _clip(self, grads: dict[str, torch.Tensor | None], flat: torch.Tensor | None = None) -> None:
-        """Per-member gradient-norm clipping (clip_grad_norm_'s formula on each member's slice);
-        ``flat``, when given, is the (E, P) block whose column blocks are ``grads``: scaled at once."""
-        if self.grad_clip is None:
-            return
+        """Value clipping (clip_grad_value_'s clamp), then per-member gradient-norm clipping
+        (clip_grad_norm_'s formula on each member's slice), as the single Trainer orders them; ``flat``,
+        when given, is the (E, P) block whose column blocks are ``grads``: clipped at once."""
         present = [g for g in grads.values() if g is not None]
-        if not present:
+        if self.grad_value_clip is not None:
+            for g in [flat] if flat is not None else present:
+                g.clamp_(min=-self.grad_value_clip, max=self.grad_value_clip)
+        if self.grad_clip is None or not present:
             return
         norms = torch.stack([g.flatten(1).norm(dim=1) for g in present], dim=1).norm(dim=1)
         coefficient = (self.grad_clip / (norms + CLIP_EPS)).clamp(max=1.0)
@@ -630,10 +640,11 @@ class EnsembleTrainer(TrainingLoop):
             g.mul_(_expand(coefficient, g))
 
     def train_step(self) -> dict[str, float] | None:
-        """One iteration for every live member: ``d_steps`` D steps, then one G step."""
+        """One iteration for every live member: ``d_steps`` D steps, then ``g_steps_per_d_step`` G steps."""
         for _ in range(self.config.d_steps):
             d_terms = self._side_step("discriminator", self.d_names, self.optimizer_d)
-        g_terms = self._side_step("generator", self.g_names, self.optimizer_g)
+        for _ in range(self.config.g_steps_per_d_step):
+            g_terms = self._side_step("generator", self.g_names, self.optimizer_g)
         self.step += 1
         self.last_terms = {**d_terms, **g_terms}  # per member, (E,) each
         means = {}
@@ -723,7 +734,7 @@ class EnsembleTrainer(TrainingLoop):
         else:
             for i in range(self.size):
                 problems += describe_differences(
-                    saved_configs[i],
+                    TrainConfig.completed(saved_configs[i]),
                     current["configs"][i],
                     f"members[{i}].config",
                     ignore=TrainConfig.RESUMABLE_CHANGES,

@@ -71,7 +71,7 @@ TRAIN_GRID_KEYS = ("lr", "lr_g", "lr_d", "weight_decay", "grad_clip")
 ENGINES = ("auto", "ensemble", "sequential")
 # Modules that cannot change a trained result: left out of the cache fingerprint, so editing a figure
 # does not retrain every sweep.
-PRESENTATION_MODULES = ("viz.py", "widgets.py", "cli.py", "__main__.py", "reference.py", "distributed.py")
+PRESENTATION_MODULES = ("viz.py", "widgets.py", "cli.py", "__main__.py", "reference.py", "distributed.py", "book.py")
 
 
 # ---------------------------------------------------------------------------------------------- cache

@@ -2,8 +2,9 @@
 
 - Seeded and deterministic on the CPU: all randomness (data, latents) comes from one
   ``torch.Generator`` owned by the trainer, and network initialisation is seeded by the nets.
-- ``d_steps`` discriminator steps per generator step; Adam or AMSGrad; optional weight decay and
-  gradient-norm clipping.
+- ``d_steps`` discriminator steps per generator step, or ``g_steps_per_d_step`` generator steps per
+  discriminator step; Adam or AMSGrad (PyTorch's own) with optional weight decay; optional gradient
+  clipping by norm and by value; optional linear decay of the learning rate to 0 (pix2pix's schedule).
 - A regularizer plugs in through :class:`mcgan_lib.regularizers.Regularizer`; the plain GAN has none.
 - Callbacks (live plots, metrics every N steps, snapshots) and a history of losses and metrics.
 - Atomic checkpoints that :meth:`Trainer.resume` continues from exactly (same RNG state, same next step).
@@ -28,6 +29,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 
 import torch
@@ -49,6 +51,14 @@ from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep, NoRegu
 from mcgan_lib.validation import check_choice, check_float, check_int
 
 OPTIMIZERS = ("adam", "amsgrad")
+
+
+def linear_decay_factor(index: int, decay_start: int, total: int) -> float:
+    """The factor of the base learning rate for update ``index`` (0-based) of ``total``: 1 before
+    ``decay_start``, then linearly down towards 0, which it reaches after the last update (pix2pix's
+    ``lambda_rule`` in ``networks.get_scheduler``, ``1 - max(0, epoch + epoch_count - n_epochs) /
+    (n_epochs_decay + 1)`` with ``epoch_count = 1``, counted in iterations instead of epochs); 0 past ``total``."""
+    return max(0.0, 1.0 - max(0, index + 1 - decay_start) / float(total - decay_start + 1))
 
 
 class TrainingDivergedError(RuntimeError):
@@ -99,10 +109,26 @@ def _deferred_interrupt():
 class TrainConfig:
     """Settings of one training run (all primitive values, stored in checkpoints).
 
-    ``steps`` counts generator steps; each is preceded by ``d_steps`` discriminator steps.
-    ``grad_clip`` is a max gradient norm per network (None: no clipping). ``log_every`` sets how often
-    losses enter the history; ``checkpoint_every`` how often a checkpoint is written (0: only at the end),
-    when the trainer has a ``checkpoint_dir``.
+    ``steps`` counts iterations: ``d_steps`` discriminator steps, then ``g_steps_per_d_step`` generator
+    steps (at least one of the two is 1; with both 1, the default, an iteration is one step of each).
+    MR-GAN (Lee et al. 2019, App. B.3-B.4): "We update generator five times per every discriminator
+    update" (SRGAN), "three times" (GLCIC); the released configs' ``g_updates_per_step: 5``, where a
+    step also counts iterations.
+
+    ``optimizer``: PyTorch's Adam, or its AMSGrad variant, with L2 ``weight_decay`` added to the gradient
+    (``torch.optim.Adam(..., amsgrad=..., weight_decay=...)``; MR-GAN App. B.1: AMSGrad, weight decay
+    1e-4). ``grad_clip`` is a max gradient norm per network and ``grad_value_clip`` a bound on every
+    gradient element (``clip_grad_value_``; MR-GAN App. B.1: "gradient clipping by a value 0.5"); None:
+    no clipping; with both, values are clipped first.
+
+    ``lr_decay_start``: None keeps the learning rates constant; otherwise they stay constant until that
+    iteration (an int in [0, steps]) or that fraction of ``steps`` (a float in [0, 1]) and then fall
+    linearly to 0 at ``steps`` (pix2pix, Isola et al. 2017: constant for 100 epochs, then linear to 0
+    over 100, i.e. 0.5), see :func:`linear_decay_factor`; a run with a decay resumes only with its own
+    ``steps``.
+
+    ``log_every`` sets how often losses enter the history; ``checkpoint_every`` how often a checkpoint is
+    written (0: only at the end), when the trainer has a ``checkpoint_dir``.
     """
 
     steps: int = 5000
@@ -119,9 +145,15 @@ class TrainConfig:
     device: str = "cpu"
     log_every: int = 10
     checkpoint_every: int = 0
+    g_steps_per_d_step: int = 1
+    grad_value_clip: float | None = None
+    lr_decay_start: int | float | None = None
 
-    # Settings that may change between a checkpoint and its resumption without changing the run.
+    # Settings that may change between a checkpoint and its resumption without changing the run
+    # (``steps`` only without a learning-rate decay, whose slope depends on it).
     RESUMABLE_CHANGES = ("steps", "device", "log_every", "checkpoint_every")
+    # Settings added after checkpoints were first written: a checkpoint without one ran with its default.
+    LATER_SETTINGS = {"g_steps_per_d_step": 1, "grad_value_clip": None, "lr_decay_start": None}
 
     def __post_init__(self):
         check_int("steps", self.steps, minimum=0)
@@ -138,10 +170,44 @@ class TrainConfig:
         if self.grad_clip is not None:
             check_float("grad_clip", self.grad_clip, minimum=0.0, strict_minimum=True)
         check_int("d_steps", self.d_steps, minimum=1)
+        check_int("g_steps_per_d_step", self.g_steps_per_d_step, minimum=1)
+        if self.d_steps > 1 and self.g_steps_per_d_step > 1:
+            raise ValueError(
+                f"d_steps={self.d_steps} and g_steps_per_d_step={self.g_steps_per_d_step}: at most one of them "
+                "may exceed 1 (d_steps D steps per G step, or g_steps_per_d_step G steps per D step)"
+            )
+        if self.grad_value_clip is not None:
+            check_float("grad_value_clip", self.grad_value_clip, minimum=0.0, strict_minimum=True)
+        self.decay_start_step()  # validates lr_decay_start
         check_choice("gan_loss", self.gan_loss, GAN_LOSSES)
         check_int("seed", self.seed, minimum=0)
         check_int("log_every", self.log_every, minimum=1)
         check_int("checkpoint_every", self.checkpoint_every, minimum=0)
+
+    def decay_start_step(self) -> int | None:
+        """The iteration at which the learning rates start to decay (None: no decay)."""
+        start = self.lr_decay_start
+        if start is None:
+            return None
+        if isinstance(start, Integral) and not isinstance(start, bool) and 0 <= start <= self.steps:
+            return int(start)
+        if isinstance(start, float) and 0.0 <= start <= 1.0:
+            return int(start * self.steps)
+        raise ValueError(
+            f"lr_decay_start must be None, an iteration (an int in [0, steps={self.steps}]) or a fraction of "
+            f"steps (a float in [0, 1]), got lr_decay_start={start!r}"
+        )
+
+    def resumable_changes(self) -> tuple[str, ...]:
+        """The settings that may differ between a checkpoint of this run and its resumption."""
+        if self.lr_decay_start is None:
+            return self.RESUMABLE_CHANGES
+        return tuple(key for key in self.RESUMABLE_CHANGES if key != "steps")
+
+    @classmethod
+    def completed(cls, saved: dict) -> dict:
+        """A checkpoint's config with the defaults of the settings it predates (:attr:`LATER_SETTINGS`)."""
+        return {**cls.LATER_SETTINGS, **saved}
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -365,9 +431,22 @@ def generator_objective(
 
 
 def _make_optimizer(params, lr: float, config: TrainConfig) -> torch.optim.Optimizer:
+    """PyTorch's Adam (AMSGrad for ``optimizer="amsgrad"``) with L2 weight decay. PyTorch picks its
+    implementation (the multi-tensor ``foreach`` one on CUDA); ``fused`` is not forced, as it would change
+    the rounding of every run made so far."""
     return torch.optim.Adam(
         params, lr=lr, betas=config.betas, weight_decay=config.weight_decay, amsgrad=config.optimizer == "amsgrad"
     )
+
+
+def _make_schedulers(optimizers, config: TrainConfig) -> list:
+    """One ``LambdaLR`` per optimiser for ``config.lr_decay_start`` (none without a decay), stepped once
+    per iteration: the update of iteration t (0-based) uses lr × :func:`linear_decay_factor` (t)."""
+    start, total = config.decay_start_step(), config.steps
+    if start is None:
+        return []
+    factor = lambda index: linear_decay_factor(index, start, total)  # noqa: E731
+    return [torch.optim.lr_scheduler.LambdaLR(optimizer, factor) for optimizer in optimizers]
 
 
 class TrainingLoop:
@@ -419,11 +498,17 @@ class TrainingLoop:
         return interrupted
 
     def train(self, steps: int | None = None) -> History:
-        """Train until ``config.steps`` generator steps are done (or ``steps`` more, when given).
+        """Train until ``config.steps`` iterations are done (or ``steps`` more, when given).
 
         Holds the lock of ``checkpoint_dir`` throughout; Ctrl-C stops after the current step, saves a
         checkpoint and raises :class:`TrainingInterrupted`."""
         target = self.config.steps if steps is None else self.step + check_int("steps", steps, minimum=0)
+        if target > self.config.steps and self.config.lr_decay_start is not None:
+            raise ValueError(
+                f"steps={steps} would train to iteration {target}, past config.steps={self.config.steps} where "
+                "the learning rate has decayed to 0 (lr_decay_start is set); train at most "
+                f"{self.config.steps - self.step} more"
+            )
         with self._lock(), _deferred_interrupt() as interrupted:
             interrupted = self._stop_check(interrupted)
             for callback in self.callbacks:
@@ -504,6 +589,7 @@ class Trainer(TrainingLoop):
         self._g_params, self._d_params = g_params, d_params
         self.optimizer_g = _make_optimizer(g_params, self.config.lr_g, self.config)
         self.optimizer_d = _make_optimizer(d_params, self.config.lr_d, self.config)
+        self.lr_schedulers = _make_schedulers((self.optimizer_g, self.optimizer_d), self.config)
 
     # ------------------------------------------------------------------ checks
     def _check_compatible(self) -> None:
@@ -597,6 +683,8 @@ class Trainer(TrainingLoop):
         self._check_finite(name, loss, self.step + 1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.config.grad_value_clip is not None:
+            nn.utils.clip_grad_value_(params, self.config.grad_value_clip)
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_(params, self.config.grad_clip)
         if (self.step + 1) % self.config.log_every:
@@ -648,13 +736,17 @@ class Trainer(TrainingLoop):
         return terms
 
     def train_step(self) -> dict[str, float] | None:
-        """One iteration: ``d_steps`` discriminator steps, then one generator step."""
+        """One iteration: ``d_steps`` discriminator steps, then ``g_steps_per_d_step`` generator steps
+        (the last one's terms are logged), then the learning-rate schedule's step."""
         if not (self.generator.training and self.discriminator.training):  # set once, not every step
             self.generator.train()
             self.discriminator.train()
         for _ in range(self.config.d_steps):
             d_terms = self._discriminator_step()
-        g_terms = self._generator_step()
+        for _ in range(self.config.g_steps_per_d_step):
+            g_terms = self._generator_step()
+        for scheduler in self.lr_schedulers:
+            scheduler.step()
         self.step += 1
         logging = self.step % self.config.log_every == 0
         return self._end_step({k: v.item() for k, v in {**d_terms, **g_terms}.items()} if logging else {})
@@ -692,6 +784,7 @@ class Trainer(TrainingLoop):
             "regularizer": self.regularizer.state_dict(),
             "optimizer_g": self.optimizer_g.state_dict(),
             "optimizer_d": self.optimizer_d.state_dict(),
+            **({"lr_schedulers": [s.state_dict() for s in self.lr_schedulers]} if self.lr_schedulers else {}),
             "rng_state": self.rng.get_state(),
             "history": self.history.state_dict(),
         }
@@ -702,7 +795,10 @@ class Trainer(TrainingLoop):
         for key, current in self._descriptions().items():
             problems += describe_differences(state.get(key, {}), current, key)
         problems += describe_differences(
-            state.get("config", {}), self.config.to_dict(), "config", ignore=TrainConfig.RESUMABLE_CHANGES
+            TrainConfig.completed(state.get("config", {})),
+            self.config.to_dict(),
+            "config",
+            ignore=self.config.resumable_changes(),
         )
         if problems:
             raise CheckpointError(
@@ -714,6 +810,9 @@ class Trainer(TrainingLoop):
             self.regularizer.load_state_dict(state["regularizer"])
             self.optimizer_g.load_state_dict(state["optimizer_g"])
             self.optimizer_d.load_state_dict(state["optimizer_d"])
+            if self.lr_schedulers:
+                for scheduler, saved in zip(self.lr_schedulers, state["lr_schedulers"], strict=True):
+                    scheduler.load_state_dict(saved)
         except (KeyError, RuntimeError, ValueError) as error:
             raise CheckpointError(f"{source} does not match this model's weights: {error}") from None
         self.rng.set_state(state["rng_state"].cpu())

@@ -19,24 +19,63 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from mcgan_lib.data.base import DataSource
+from mcgan_lib.data.base import Batch, DataSource, TensorDataSource
+from mcgan_lib.data.images import ImageDataset
 from mcgan_lib.nets.predictor import MomentPredictor
 from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer, ere_lower_bounds, generator_features
 from mcgan_lib.regularizers.moment_reconstruction import DISTRIBUTIONS, check_mle_inputs, mle_loss
 from mcgan_lib.training import Trainer
 from mcgan_lib.validation import check_choice, check_float, check_int
 
-
 # ---------------------------------------------------------------------------------------- MR-GAN's predictor
+HELD_OUT_FRACTION = 0.1  # of a finite data set's pairs, kept from the predictor's training for validation
+
+
 @dataclass
 class PredictorFit:
-    """The result of :func:`fit_predictor`: the step whose weights were kept and the loss curves."""
+    """The result of :func:`fit_predictor`: the step whose weights were kept and the loss curves;
+    ``held_out``: the indices of the pairs the validation loss is taken on (None: fresh draws)."""
 
     best_step: int
     best_validation_loss: float
     steps: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     validation_loss: list[float] = field(default_factory=list)
+    held_out: torch.Tensor | None = None
+
+
+def is_finite(data: DataSource) -> bool:
+    """Whether ``data`` is a finite set of pairs held in memory (batches drawn from its rows), rather
+    than a source that draws fresh examples (the toys)."""
+    return isinstance(data, (TensorDataSource, ImageDataset))
+
+
+def held_out_split(
+    data: DataSource, seed: int = 0, fraction: float = HELD_OUT_FRACTION, max_size: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(train_index, held_out_index)`` of a finite data set's rows: the first ``int(fraction · N)``
+    (at least 1, at most ``max_size``) of a permutation seeded with ``seed`` are held out, the rest train."""
+    if not is_finite(data):
+        raise ValueError(
+            f"data must be a finite data set (TensorDataSource or ImageDataset), got {type(data).__name__}"
+        )
+    check_float("fraction", fraction, minimum=0.0, maximum=1.0, strict_minimum=True)
+    n = len(data)
+    if n < 2:
+        raise ValueError(f"data must hold at least 2 pairs to hold some out, got {n}")
+    size = min(max(1, int(fraction * n)), n - 1)
+    if max_size is not None:
+        size = min(size, check_int("max_size", max_size, minimum=1))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(check_int("seed", seed, minimum=0)))
+    return order[size:], order[:size]
+
+
+def _rows(data: DataSource, index: torch.Tensor) -> Batch:
+    """The pairs ``index`` of a finite data set, as its ``sample_batch`` would return them."""
+    if isinstance(data, ImageDataset):
+        return Batch(data.images[index], data._conditions(index))
+    index = index.to(data.real.device)
+    return Batch(data.real[index], None if data.condition is None else data.condition[index])
 
 
 def fit_predictor(
@@ -55,9 +94,15 @@ def fit_predictor(
     until it is overfitted, and use the checkpoint with the lowest validation loss"; the generator's
     training then leaves it fixed).
 
+    Validation (Sec. 4.3: "we can choose the predictor with the smallest validation loss to avoid
+    overfitting"): on a finite data set (:func:`is_finite`), :func:`held_out_split` holds out 10 % of
+    the pairs (at most ``validation_size``), chosen by a permutation seeded with ``seed``; the training
+    batches are drawn, with replacement, from the other 90 % only. A source of fresh draws (the toys)
+    is validated on ``validation_size`` draws of its own. ``PredictorFit.held_out`` names the held-out rows.
+
     Optimiser: AMSGrad with Appendix B's betas (0.5, 0.999) and weight decay 1e-4, but lr 1e-3
-    (instead of 1e-4) so the toy fits in a few hundred steps. The validation set (``validation_size``
-    draws) and the training batches use separate generators seeded from ``seed``.
+    (instead of 1e-4) so the toy fits in a few hundred steps. The validation draws and the training
+    batches use separate generators seeded from ``seed``.
     """
     check_choice("distribution", distribution, DISTRIBUTIONS)
     steps = check_int("steps", steps, minimum=1)
@@ -66,8 +111,20 @@ def fit_predictor(
     validation_size = check_int("validation_size", validation_size, minimum=1)
     eval_every = check_int("eval_every", eval_every, minimum=1)
     device = next(predictor.parameters()).device  # targets are compared flat: (B, data_dim), as P predicts them
-    validation = data.sample_batch(validation_size, torch.Generator().manual_seed(seed + 1_000_003)).to(device)
+    held_out = train_index = None
+    if is_finite(data):
+        train_index, held_out = held_out_split(data, seed, max_size=validation_size)
+        validation = _rows(data, held_out).to(device)
+    else:
+        validation = data.sample_batch(validation_size, torch.Generator().manual_seed(seed + 1_000_003)).to(device)
+    validation_size = len(validation)
     rng = torch.Generator().manual_seed(seed)
+
+    def training_batch() -> Batch:
+        if train_index is None:
+            return data.sample_batch(batch_size, rng)
+        return _rows(data, train_index[torch.randint(len(train_index), (batch_size,), generator=rng)])
+
     optimizer = torch.optim.Adam(predictor.parameters(), lr=lr, betas=(0.5, 0.999), weight_decay=1e-4, amsgrad=True)
 
     def validation_loss(check: bool = False) -> float:
@@ -77,11 +134,11 @@ def fit_predictor(
                 check_mle_inputs(validation.real.flatten(1), center, log_spread, distribution)
             return float(mle_loss(validation.real.flatten(1), center, log_spread, distribution))
 
-    fit = PredictorFit(best_step=0, best_validation_loss=validation_loss(check=True))
+    fit = PredictorFit(best_step=0, best_validation_loss=validation_loss(check=True), held_out=held_out)
     best_state = copy.deepcopy(predictor.state_dict())
     predictor.train()
     for step in range(1, steps + 1):
-        batch = data.sample_batch(batch_size, rng).to(device)
+        batch = training_batch().to(device)
         center, log_spread = predictor(batch.condition, batch_size=batch_size)
         loss = mle_loss(batch.real.flatten(1), center, log_spread, distribution)
         optimizer.zero_grad(set_to_none=True)

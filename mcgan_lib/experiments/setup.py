@@ -20,7 +20,13 @@ from mcgan_lib.training import TrainConfig
 @dataclass(frozen=True)
 class ExperimentSetup:
     """The optimiser and budget half of a setup (see the module docstring); ``steps`` is used in full
-    mode, ``quick_steps`` in quick mode (``MCGAN_QUICK=1``)."""
+    mode, ``quick_steps`` in quick mode (``MCGAN_QUICK=1``).
+
+    ``train_overrides`` sets any other :class:`~mcgan_lib.training.TrainConfig` field, e.g. MR-GAN's
+    recipe (App. B.1, B.3: ``{"g_steps_per_d_step": 5, "grad_value_clip": 0.5}`` beside
+    ``optimizer="amsgrad"``, ``weight_decay=1e-4``) or pix2pix's ``{"lr_decay_start": 0.5}``. Such options
+    live there rather than in fields of their own: a sweep's description holds every field of its setup,
+    so a new field would rename every stored result."""
 
     lr: float = 3e-4
     betas: tuple[float, float] = (0.5, 0.999)

@@ -91,6 +91,8 @@ def mode_seeking_loss(
     over every element of the batch (the authors' code). ``reduction="pair"``: returns
     1 / (mean_k r_k + eps) with r_k the ratio of pair k (see the module docstring).
     The tensors are not checked here; :func:`check_mode_seeking_inputs` does.
+
+    Taught in chapter 04.
     """
     check_choice("reduction", reduction, MODE_SEEKING_REDUCTIONS)
     output_gap = (fake_a - fake_b).abs().flatten(1)  # (B, F)

@@ -107,12 +107,25 @@ def check_mr_inputs(
     distribution: str = "gaussian",
     moments: int = 2,
     eps: float = DEFAULT_EPS,
+    min_noise: float = 0.0,
 ) -> None:
     """Raise ValueError, naming the argument, where :func:`mr_loss` is undefined: samples not
-    (K, *target.shape), unknown options, K < 2 for moments=2, or eps < 0."""
+    (K, *target.shape), unknown options, K < 2 for moments=2, eps < 0, or min_noise < 0 (or > 0 with
+    moments=1)."""
     K = check_samples_and_target(samples, target)
     _check_variant(distribution, moments, K)
     check_float("eps", eps, minimum=0.0)
+    _check_min_noise(min_noise, moments)
+
+
+def _check_min_noise(min_noise: float, moments: int, proxy: bool = False) -> float:
+    min_noise = check_float("min_noise", min_noise, minimum=0.0)
+    if min_noise > 0 and (moments != 2 or proxy):
+        raise ValueError(
+            f"min_noise={min_noise} applies to the MR2 loss only (moments=2, no predictor), got moments={moments}"
+            f"{' with a predictor' if proxy else ''}; use min_noise=0"
+        )
+    return min_noise
 
 
 def check_proxy_mr_inputs(
@@ -154,17 +167,27 @@ def mr_loss(
     distribution: str = "gaussian",
     moments: int = 2,
     eps: float = DEFAULT_EPS,
+    min_noise: float = 0.0,
 ) -> torch.Tensor:
     """Moment reconstruction loss (Lee et al. 2019, Eq. 4.5; Algorithms 1-4), mean over every element.
 
     samples: (K, *S), K generated samples ỹ_1..K for each input; target: (*S), the real y.
 
     - gaussian, 1 (Alg. 1): (y - μ̃)^2
-    - gaussian, 2 (Alg. 2): (y - μ̃)^2 / (2 (σ̃^2 + eps)) + 0.5 log(σ̃^2 + eps), σ̃^2 unbiased (1/(K-1))
+    - gaussian, 2 (Alg. 2): ((y - μ̃)^2 + min_noise) / (2 (σ̃^2 + eps)) + 0.5 log(σ̃^2 + eps), σ̃^2
+      unbiased (1/(K-1))
     - laplace, 1 (Alg. 3): (1/K) sum_i |t_i - ỹ_i|, t = detach(ỹ + (y - m̃))   (value |y - m̃|)
-    - laplace, 2 (Alg. 4): (1/K) sum_i |t_i - ỹ_i| / (b̃ + eps) + log(b̃ + eps), b̃ the sample MAD
+    - laplace, 2 (Alg. 4): ((1/K) sum_i |t_i - ỹ_i| + min_noise) / (b̃ + eps) + log(b̃ + eps), b̃ the
+      sample MAD
 
     m̃ is the sample median (lower middle value for even K). moments=2 needs K >= 2.
+
+    ``min_noise`` (MR2 only; 0, the thesis's form, by default) is the official code's stabiliser
+    (``losses.py``, ``GaussianMLELoss``/``LaplaceMLELoss``; ``min_noise: 0.0001`` in
+    ``srgan-celeba_64x64-gaussian-mr2.yaml``): it is added to the squared (Laplace: absolute) error in the
+    numerator, not to the variance. The minimiser in σ̃^2 + eps of (e^2 + min_noise) / (2v) + 0.5 log v
+    is v = e^2 + min_noise (Laplace: b = |e| + min_noise), so min_noise floors the spread the loss asks
+    for, where ``eps`` only keeps the logarithm finite; at a given σ̃^2 the gradient through μ̃ is unchanged.
     """
     _check_variant(distribution, moments)
     center = sample_center(samples, distribution)
@@ -172,12 +195,16 @@ def mr_loss(
         squared_error = (target - center).square()
         if moments == 1:
             return squared_error.mean()
+        if min_noise:
+            squared_error = squared_error + min_noise
         variance = sample_spread(samples, distribution, center) + eps
         return (squared_error / (2 * variance) + 0.5 * variance.log()).mean()
     t = _spread_gradient_target(samples, target - center)
     absolute_error = (t - samples).abs().mean(dim=0)
     if moments == 1:
         return absolute_error.mean()
+    if min_noise:
+        absolute_error = absolute_error + min_noise
     mad = sample_spread(samples, distribution, center) + eps
     return (absolute_error / mad + mad.log()).mean()
 
@@ -283,7 +310,9 @@ class MomentReconstruction(Regularizer):
     :func:`mcgan_lib.experiments.fitting.fit_predictor`) for the proxy variants; its ``distribution``
     must be the one it was fitted with. ``pooling`` (unconditional data only; module docstring): the K
     samples of each real y (``"per_input"``) or all K·B samples of the step (``"all"``) form the group
-    whose statistics are matched.
+    whose statistics are matched. ``min_noise`` (MR2 without a predictor): see :func:`mr_loss`; the
+    official SRGAN MR2 config uses 1e-4. It enters :meth:`config` only when set, so the descriptions of
+    runs without it are unchanged.
     """
 
     needs_features = False
@@ -298,6 +327,7 @@ class MomentReconstruction(Regularizer):
         adversarial_weight: float = 1.0,
         eps: float = DEFAULT_EPS,
         pooling: str = "per_input",
+        min_noise: float = 0.0,
     ):
         super().__init__(weight)
         self.pooling = check_choice("pooling", pooling, POOLINGS)
@@ -311,6 +341,7 @@ class MomentReconstruction(Regularizer):
             predictor.requires_grad_(False)
         self.adversarial_weight = check_float("adversarial_weight", adversarial_weight, minimum=0.0)
         self.eps = check_float("eps", eps, minimum=0.0)
+        self.min_noise = _check_min_noise(min_noise, moments, proxy=predictor is not None)
         self.name = variant_name(distribution, moments, predictor is not None)
 
     @property
@@ -324,7 +355,7 @@ class MomentReconstruction(Regularizer):
                 raise ValueError("pooling='all' needs unconditional data; this batch has conditions")
             samples = samples.reshape(-1, 1, *target.shape[1:])  # one group of K·B samples, broadcast over y
         if not self.proxy:
-            loss = mr_loss(samples, target, self.distribution, self.moments, self.eps)
+            loss = mr_loss(samples, target, self.distribution, self.moments, self.eps, self.min_noise)
         else:
             self.predictor.eval()
             center, log_spread = self.predictor(step.batch.condition, batch_size=len(step.batch))
@@ -347,4 +378,5 @@ class MomentReconstruction(Regularizer):
             "adversarial_weight": self.adversarial_weight,
             "eps": self.eps,
             "pooling": self.pooling,
+            **({"min_noise": self.min_noise} if self.min_noise else {}),
         }

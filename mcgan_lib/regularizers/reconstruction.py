@@ -27,6 +27,8 @@ def reconstruction_loss(samples: torch.Tensor, target: torch.Tensor, p: int = 2)
     samples: (K, *S) generated samples for each input; target: (*S) the ground truth y.
     p = 1 or 2. The mean (not the sum) over elements keeps λ independent of the data size.
     The tensors are not checked here; :func:`~mcgan_lib.regularizers.base.check_samples_and_target` does.
+
+    Taught in chapter 02.
     """
     check_choice("p", p, RECONSTRUCTION_NORMS)
     difference = (target.unsqueeze(0) - samples).abs()
