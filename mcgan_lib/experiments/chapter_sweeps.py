@@ -68,9 +68,10 @@ COLLAPSE_METHODS = ("gan", "ms", "hm", "gaussian_mr1", "reg_gan")  # the plain G
 TUNING_LAMBDAS = (0.1, 1.0, 10.0, 100.0)
 TUNING_QUICK_LAMBDAS = (1.0, 10.0)
 TUNING_OPTIONS = {"gaussian_mr1": {"pooling": "all"}}
+LONGER_BUDGET_STEPS = 20_000  # chapter 07's budget check: four times the collapse regime's steps
 TUNED_SETTINGS = {
-    "ms": {"weight": 1.0},
-    "hm": {"weight": 1.0},
+    "ms": {"weight": 0.1},
+    "hm": {"weight": 0.1},
     "gaussian_mr1": {"weight": 10.0, "pooling": "all"},
     "reg_gan": {"weight": 0.5},
 }
@@ -233,6 +234,14 @@ def _comparison() -> dict:
             setup=COLLAPSE_SETUP,
             **tuning_budget(),
         )
+    sweeps["longer_ms"] = dict(  # does MSGAN's spread ring sharpen with four times the budget?
+        task="unit_ring",
+        method="ms",
+        grid={"weight": [1.0]},
+        setup=COLLAPSE_SETUP,
+        seeds=tuning_budget()["seeds"],
+        steps=choose(LONGER_BUDGET_STEPS, COMPARISON_QUICK_STEPS),
+    )
     for task in COLLAPSE_TASKS:
         for name in COLLAPSE_METHODS:
             sweeps[f"collapse_{task}_{name}"] = dict(
