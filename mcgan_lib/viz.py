@@ -248,10 +248,17 @@ def plot_history(history, metrics=("modes_captured", "high_quality_fraction")) -
 
 
 def scatter_grid(
-    panels: dict[str, torch.Tensor], mixture: GaussianMixture, ncols: int = 5, size: float = 2.0
+    panels: dict[str, torch.Tensor],
+    mixture: GaussianMixture,
+    ncols: int = 5,
+    size: float = 2.0,
+    limits: str = "shared",
 ) -> Figure:
     """One scatter of generated samples per entry of ``panels`` (title -> samples (N, 2)), the modes as
-    green circles; every panel shares limits that hold every sample, and the figure is >= 600 px wide."""
+    green circles, and the figure >= 600 px wide. ``limits="shared"``: every panel shares limits that hold
+    every sample; ``"each"``: each panel holds the modes and its own samples, so one run that strays far
+    does not shrink every other panel."""
+    check_choice("limits", limits, ("shared", "each"))
     names = list(panels)
     ncols = min(ncols, len(names))
     nrows = math.ceil(len(names) / ncols)
@@ -266,7 +273,7 @@ def scatter_grid(
             mixture.centers[:, 0], mixture.centers[:, 1], s=30, facecolors="none", edgecolors=REAL_COLOR, linewidths=0.8
         )
         draw_samples(ax, None, panels[name], size=size)
-        _finish(ax, extent, name)
+        _finish(ax, extent if limits == "shared" else cloud_extent(toy_extent(mixture), panels[name]), name)
     fig.tight_layout()
     return fig
 

@@ -67,11 +67,12 @@ def test_build_all_runs_each_entry(monkeypatch):
     monkeypatch.setattr(registry, "sweep", fake_sweep)
     counts = registry.build_all(["01_eight_gaussians"])
     assert list(counts) == [
+        "01_eight_gaussians/collapse_ring",
         "01_eight_gaussians/ring_plain",
         "01_eight_gaussians/grid_plain",
         "01_eight_gaussians/lr_seed",
     ]
-    assert [c["task"] for c in calls] == ["ring", "grid", "ring"]
+    assert [c["task"] for c in calls] == ["unit_ring", "ring", "grid", "ring"]
 
 
 def test_lookup_errors_and_describe():

@@ -152,3 +152,18 @@ def test_panel_controls_may_be_a_list_of_widgets_or_a_plain_value():
     ere = [w.FloatSlider(value=v, min=0.0, max=1.0, step=0.1) for v in (0.0, 0.5, 1.0)]
     panel = TrainingPanel(method="hm", controls={"ere": ere, "out_of_range": "warn"})
     assert panel.method_settings() == {"ere": [0.0, 0.5, 1.0], "out_of_range": "warn"}
+
+
+def test_scatter_grid_limits_per_panel_keep_a_stray_run_from_shrinking_the_others():
+    from mcgan_lib.data import ring
+    from mcgan_lib.viz import scatter_grid
+
+    mixture = ring()
+    near = mixture.sample(200, torch.Generator().manual_seed(0))
+    stray = torch.cat([near, torch.tensor([[-40.0, -40.0]])])
+    shared = scatter_grid({"near": near, "stray": stray}, mixture, ncols=2, limits="shared")
+    each = scatter_grid({"near": near, "stray": stray}, mixture, ncols=2, limits="each")
+    assert shared.axes[0].get_xlim()[0] < -30  # the stray point sets every panel's limits
+    assert -5 < each.axes[0].get_xlim()[0] < -2 and each.axes[1].get_xlim()[0] < -30
+    with pytest.raises(ValueError, match="limits must be one of"):
+        scatter_grid({"near": near}, mixture, limits="auto")

@@ -73,7 +73,7 @@ TUNED_SETTINGS = {
     "ms": {"weight": 0.1},
     "hm": {"weight": 0.1},
     "gaussian_mr1": {"weight": 10.0, "pooling": "all"},
-    "reg_gan": {"weight": 0.5},
+    "reg_gan": {"weight": 1.0},
 }
 
 
@@ -247,6 +247,11 @@ def _comparison() -> dict:
             sweeps[f"collapse_{task}_{name}"] = dict(
                 method=name, method_options=tuned_settings(name), **collapse_budget(task)
             )
+    sweeps["collapse_ring_gaussian_mr1_per_input"] = dict(  # the same λ in MR's per-input reading
+        method="gaussian_mr1",
+        method_options={**tuned_settings("gaussian_mr1"), "pooling": "per_input"},
+        **collapse_budget("ring"),
+    )
     return sweeps
 
 
