@@ -20,6 +20,7 @@ from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
 from mcgan_lib.regularizers.moment_reconstruction import MomentReconstruction, mr_loss
 from mcgan_lib.sweeps import sweep
 from mcgan_lib.training import Callback, TrainConfig, Trainer, _make_optimizer, linear_decay_factor
+from test_training import same, weights  # the same weight comparisons as the loop's own tests
 
 SETUP = ToySetup(latent_dim=4, hidden_dim=16, d_hidden_dim=16)
 RING = ring()
@@ -37,14 +38,6 @@ def make_trainer(steps=12, regularizer=None, checkpoint_dir=None, callbacks=(), 
         callbacks=callbacks,
         checkpoint_dir=checkpoint_dir,
     )
-
-
-def weights(trainer):
-    return [p.detach().clone() for p in [*trainer.generator.parameters(), *trainer.discriminator.parameters()]]
-
-
-def same(a, b):
-    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b))
 
 
 def updates(optimizer) -> int:

@@ -42,6 +42,10 @@ def _methods_with(verdicts: pd.DataFrame, verdict: str) -> str:
     return ", ".join(names) if names else "none"
 
 
+def _helps_and_hurts(verdicts: pd.DataFrame) -> dict[str, str]:
+    return {"helps": _methods_with(verdicts, "helps"), "hurts": _methods_with(verdicts, "hurts")}
+
+
 CHAPTER_CLAIMS: dict[str, tuple[Claim, ...]] = {
     "01_eight_gaussians": (
         Claim(
@@ -92,10 +96,7 @@ CHAPTER_CLAIMS: dict[str, tuple[Claim, ...]] = {
             "ring_verdicts",
             "Ring, partial-collapse regime, 10 paired seeds (Wilcoxon, p < 0.05): helps: {helps}; hurts: {hurts}; "
             "every other method: no effect detected.",
-            lambda read: {
-                "helps": _methods_with(comparison_verdicts(read, "ring"), "helps"),
-                "hurts": _methods_with(comparison_verdicts(read, "ring"), "hurts"),
-            },
+            lambda read: _helps_and_hurts(comparison_verdicts(read, "ring")),
             lambda e: e["helps"] == "Gaussian MR1" and e["hurts"] == "GAN + ℓ2",
         ),
         Claim(
@@ -131,10 +132,7 @@ CHAPTER_CLAIMS: dict[str, tuple[Claim, ...]] = {
             "grid_nothing_helps",
             "Grid, the same regime: no method covers more modes than the plain GAN at p < 0.05 "
             "(helps: {helps}); hurts: {hurts}.",
-            lambda read: {
-                "helps": _methods_with(comparison_verdicts(read, "grid"), "helps"),
-                "hurts": _methods_with(comparison_verdicts(read, "grid"), "hurts"),
-            },
+            lambda read: _helps_and_hurts(comparison_verdicts(read, "grid")),
             lambda e: e["helps"] == "none",
         ),
     ),
