@@ -104,8 +104,8 @@ CHAPTER_CLAIMS: dict[str, tuple[Claim, ...]] = {
             "Ring, single-mode regime, each method at its tuned λ, 10 paired seeds (Wilcoxon, p < 0.05): "
             "helps: {helps}; hurts: {hurts}; no effect detected: {none}.",
             lambda read: {
-                key: _methods_with(collapse_verdicts(read), verdict)
-                for key, verdict in (("helps", "helps"), ("hurts", "hurts"), ("none", "no effect detected"))
+                **_helps_and_hurts(verdicts := collapse_verdicts(read)),
+                "none": _methods_with(verdicts, "no effect detected"),
             },
             lambda e: e["helps"] == "Gaussian MR1",
         ),
