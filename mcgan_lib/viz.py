@@ -19,11 +19,13 @@ from matplotlib.ticker import NullLocator
 
 from mcgan_lib.data.toy import GaussianMixture
 from mcgan_lib.losses import generator_loss
-from mcgan_lib.validation import check_choice
+from mcgan_lib.validation import check_choice, check_int
 
 REAL_COLOR = "#2ca25f"
 FAKE_COLOR = "#7b3294"
 D_CMAP = LinearSegmentedColormap.from_list("d_output", ["#e7d4e8", "#f7f7f7", "#d9f0d3"])
+PANEL_INCHES = 2.6  # the smallest scatter panel, 208 px at 80 dpi
+MIN_FIGURE_INCHES = 6.5  # the narrowest figure, 520 px at 80 dpi
 
 
 def toy_extent(mixture: GaussianMixture, margin: float = 0.6) -> tuple[float, float, float, float]:
@@ -250,20 +252,21 @@ def plot_history(history, metrics=("modes_captured", "high_quality_fraction")) -
 def scatter_grid(
     panels: dict[str, torch.Tensor],
     mixture: GaussianMixture,
-    ncols: int = 5,
+    ncols: int = 4,
     size: float = 2.0,
     limits: str = "shared",
 ) -> Figure:
     """One scatter of generated samples per entry of ``panels`` (title -> samples (N, 2)), the modes as
-    green circles, and the figure >= 600 px wide. ``limits="shared"``: every panel shares limits that hold
+    green circles, ``ncols`` panels a row, each panel at least 208 px square and the figure at least
+    520 px wide. ``limits="shared"``: every panel shares limits that hold
     every sample; ``"each"``: each panel holds the modes and its own samples, so one run that strays far
     does not shrink every other panel."""
     check_choice("limits", limits, ("shared", "each"))
     names = list(panels)
     ncols = min(ncols, len(names))
     nrows = math.ceil(len(names) / ncols)
-    width = max(2.0 * ncols, 7.5)  # at least 600 px at 80 dpi
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, width / ncols * nrows + 0.2), dpi=80, squeeze=False)
+    side = max(PANEL_INCHES, MIN_FIGURE_INCHES / ncols)  # panels >= 208 px, the figure >= 520 px at 80 dpi
+    fig, axes = plt.subplots(nrows, ncols, figsize=(side * ncols, side * nrows + 0.2), dpi=80, squeeze=False)
     extent = cloud_extent(toy_extent(mixture), *panels.values())
     for ax in axes.flat:
         ax.axis("off")
@@ -570,15 +573,24 @@ def tile_images(images: torch.Tensor | np.ndarray, ncols: int = 10, pad: int = 1
     return canvas[0].numpy() if channels == 1 else canvas.permute(1, 2, 0).numpy()
 
 
-def image_grid(panels: dict[str, torch.Tensor | np.ndarray], ncols: int = 10, panel_columns: int = 2) -> Figure:
+def image_grid(
+    panels: dict[str, torch.Tensor | np.ndarray], ncols: int = 10, panel_columns: int = 2, scale: int | None = None
+) -> Figure:
     """One tiled block of images per entry of ``panels`` (title -> images (N, C, H, W) in [-1, 1]),
-    ``ncols`` images a row within a block and ``panel_columns`` blocks a row; >= 600 px wide."""
+    ``ncols`` images a row within a block and ``panel_columns`` blocks a row.
+
+    ``scale=None`` stretches the blocks over a figure >= 600 px wide. ``scale=k`` (an integer >= 1) is
+    display upsampling: every image pixel is drawn as a k × k square of screen pixels (nearest neighbour,
+    80 dpi, no smoothing), and a line above the blocks states the images' true size and k."""
     if not panels:
         raise ValueError("panels must name at least one set of images, got an empty mapping")
     names = list(panels)
     tiles = [tile_images(panels[name], ncols) for name in names]
     panel_columns = max(1, min(int(panel_columns), len(names)))
     panel_rows = math.ceil(len(names) / panel_columns)
+    if scale is not None:
+        sizes = [tuple(torch.as_tensor(panels[name]).shape[-2:]) for name in names]
+        return _upsampled_grid(names, tiles, sizes, panel_columns, panel_rows, check_int("scale", scale, minimum=1))
     aspect = max(tile.shape[0] / tile.shape[1] for tile in tiles)
     width = max(3.8 * panel_columns, 7.5)  # at least 600 px at 80 dpi
     panel_width = width / panel_columns
@@ -594,6 +606,44 @@ def image_grid(panels: dict[str, torch.Tensor | np.ndarray], ncols: int = 10, pa
     return fig
 
 
+def _upsampled_grid(names, tiles, sizes, panel_columns: int, panel_rows: int, scale: int) -> Figure:
+    """:func:`image_grid`'s layout at ``scale`` screen pixels per image pixel: each block's axes is exactly
+    its tile's size × ``scale`` pixels, so the nearest-neighbour drawing repeats every pixel evenly."""
+    dpi, margin, gap, title_px, note_px = 80, 8, 14, 20, 20
+    cell_w = max(tile.shape[1] for tile in tiles) * scale
+    cell_h = max(tile.shape[0] for tile in tiles) * scale
+    width = 2 * margin + panel_columns * cell_w + (panel_columns - 1) * gap
+    height = 2 * margin + note_px + panel_rows * (title_px + cell_h) + (panel_rows - 1) * gap
+    fig = plt.figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    for index, (name, tile) in enumerate(zip(names, tiles)):
+        row, col = divmod(index, panel_columns)
+        left = margin + col * (cell_w + gap)
+        top = margin + note_px + row * (title_px + cell_h + gap) + title_px
+        h, w = tile.shape[0] * scale, tile.shape[1] * scale
+        ax = fig.add_axes((left / width, 1 - (top + h) / height, w / width, h / height))
+        ax.imshow(
+            np.repeat(np.repeat(tile, scale, axis=0), scale, axis=1),
+            cmap="gray",
+            vmin=0.0,
+            vmax=1.0,
+            interpolation="nearest",
+            aspect="auto",
+        )
+        ax.axis("off")
+        ax.set_title(name, fontsize=9, loc="left")
+    shown = ", ".join(dict.fromkeys(f"{h}×{w}" for h, w in sizes))
+    fig.text(
+        margin / width,
+        1 - margin / height,
+        f"each image {shown} px, drawn ×{scale} (nearest neighbour)",
+        ha="left",
+        va="top",
+        fontsize=8,
+        color="0.35",
+    )
+    return fig
+
+
 def stored_images(samples: np.ndarray, image_shape: tuple[int, ...], condition_dim: int = 0) -> torch.Tensor:
     """The images (N, *image_shape) of a sweep's stored ``samples`` rows (the condition, if any, first;
     see :func:`mcgan_lib.sweeps.stored_samples`)."""
@@ -605,3 +655,69 @@ def stored_images(samples: np.ndarray, image_shape: tuple[int, ...], condition_d
             f"({expected} columns), got shape {tuple(samples.shape)}"
         )
     return samples[:, condition_dim:].reshape(-1, *image_shape)
+
+
+def plot_setting_heatmaps(
+    table,
+    rows: str,
+    columns: str,
+    metrics: dict[str, str],
+    row_label: str | None = None,
+    column_label: str | None = None,
+    title: str | None = None,
+) -> Figure:
+    """One heat map per entry of ``metrics`` (column -> panel title): the mean of that column over the
+    seeds for every pair (``rows`` value, ``columns`` value) of a two-setting sweep ``table``, each cell
+    annotated with its mean; at least 600 px wide."""
+    if not metrics:
+        raise ValueError("metrics must name at least one column, got an empty mapping")
+    _check_columns(table, rows=rows, columns=columns, **{f"metrics[{m!r}]": m for m in metrics})
+    fig, axes = plt.subplots(1, len(metrics), figsize=(max(2.7 * len(metrics), 7.5), 2.9), dpi=80, squeeze=False)
+    for ax, (metric, name) in zip(axes.flat, metrics.items()):
+        pivot = table.pivot_table(index=rows, columns=columns, values=metric, aggfunc="mean")
+        values = pivot.to_numpy(dtype=float)
+        image = ax.imshow(values, cmap="viridis", origin="lower", aspect="auto")
+        span = np.nanmax(values) - np.nanmin(values)
+        for (i, j), value in np.ndenumerate(values):
+            light = span == 0 or value < np.nanmin(values) + 0.6 * span
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color="white" if light else "black")
+        ax.set_xticks(range(len(pivot.columns)), [f"{v:g}" for v in pivot.columns])
+        ax.set_yticks(range(len(pivot.index)), [f"{v:g}" for v in pivot.index])
+        ax.set_xlabel(column_label or columns, fontsize=8)
+        ax.set_ylabel(row_label or rows, fontsize=8)
+        ax.set_title(name, fontsize=9)
+        fig.colorbar(image, ax=ax, fraction=0.05, pad=0.03)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_encoder_history(table, title: str | None = None) -> Figure:
+    """Four panels over training from :func:`mcgan_lib.experiments.mode_regularized.encoder_history`: the
+    share of G(z) on the mode it holds and on the others; the fraction of reconstructions G(E(x)) on their
+    own mode; the mean code norm ‖E(x)‖ against the prior's; D(G(E(x))). Held mode solid, others dashed."""
+    _check_columns(table, step="step", g_share="g_share_held", codes="code_norm_others")
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.2), dpi=80)
+    panels = (
+        ("g_share", "share of G(z) on the mode(s)", (0, 1.05)),
+        ("rec_on_own", "G(E(x)) on x's own mode", (0, 1.05)),
+        ("code_norm", "mean ‖E(x)‖", None),
+        ("d_rec", "D(G(E(x)))", (0, 1.05)),
+    )
+    for ax, (name, label, limits) in zip(axes, panels):
+        ax.plot(table["step"], table[f"{name}_held"], color=FAKE_COLOR, label="the mode G(z) holds")
+        ax.plot(table["step"], table[f"{name}_others"], color=REAL_COLOR, ls="--", label="the other modes")
+        if name == "code_norm":
+            ax.plot(table["step"], table["prior_norm"], color="0.4", ls=":", label="prior: mean ‖z‖")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        if limits:
+            ax.set_ylim(*limits)
+        ax.tick_params(labelsize=7)
+    handles = [*axes[2].get_legend_handles_labels()]
+    fig.legend(*handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig

@@ -4,6 +4,7 @@ JupyterLab starts on a free loopback port with a token, over a copy of chapters 
 repository's notebooks are never written), in quick mode. For each chapter the test runs every cell as a
 reader's "Run All" would, checks that no output holds an error, moves a slider and times how long its
 figure takes to change, and saves a screenshot under ``build/screenshots/``. In chapter 01 it also
+opens the exercises' folded solution (a ``<details>`` block) by its summary and checks that it unfolds,
 presses Run in the training panel, checks that the panel's figure advances, and runs other cells while
 the panel trains to check that none of them receives a copy of the panel's figure. The measured times go
 to ``build/screenshots/browser_timings.json``.
@@ -233,11 +234,50 @@ def run_chapter(driver, lab, name: str, timeout: float) -> dict:
     return timing
 
 
+SOLUTION = (
+    NOTEBOOK + "const cell = panel.content.widgets[arguments[0]];"
+    "const details = cell && cell.node.querySelector('details');"
+    "if (!details) return null;"
+    "const body = [...details.children].find(e => e.tagName !== 'SUMMARY');"
+    "return {open: details.open, text: details.innerText.trim(),"
+    " bodyShown: !!body && body.checkVisibility() && body.getBoundingClientRect().height > 0};"
+)
+
+
+def unfold_solution(driver) -> tuple[dict, dict]:
+    """Click the summary of the first folded solution (a ``<details>`` block in a rendered markdown cell);
+    returns what it showed before and after the click."""
+    from selenium.webdriver.common.by import By
+
+    index = driver.execute_script(
+        NOTEBOOK + "return panel.content.widgets.findIndex(c => c.model.type === 'markdown'"
+        " && c.model.sharedModel.getSource().includes('<details>'));"
+    )
+    assert index >= 0, "the chapter should have a folded solution"
+    driver.execute_async_script(
+        NOTEBOOK + "const done = arguments[arguments.length - 1];"
+        "Promise.resolve(panel.content.scrollToItem(arguments[0], 'center')).then(() => done(), () => done());",
+        index,
+    )
+    before = wait_for(lambda: driver.execute_script(SOLUTION, index), 10, "the folded solution to render")
+    cell = driver.execute_script(NOTEBOOK + "return panel.content.widgets[arguments[0]].node;", index)
+    summary = cell.find_element(By.CSS_SELECTOR, "details > summary")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", summary)
+    summary.click()
+    after = wait_for(lambda: (state := driver.execute_script(SOLUTION, index))["open"] and state, 5, "it to unfold")
+    return before, after
+
+
 def test_chapter_01_runs_its_sliders_answer_and_the_training_panel_trains_without_leaking(browser, lab):
     from selenium.webdriver.common.by import By
 
     timing = run_chapter(browser, lab, "01_eight_gaussians.ipynb", timeout=900)
     assert max(timing["slider_seconds"]) < 1.0
+
+    folded, unfolded = unfold_solution(browser)  # a reader opens the exercises' solutions
+    assert not folded["open"] and not folded["bodyShown"], folded
+    assert unfolded["bodyShown"] and len(unfolded["text"]) > len(folded["text"]) + 100, (folded, unfolded)
+    screenshot(browser, "01_solution_unfolded.png")
 
     panel_image = "const image = document.querySelector('.widget-image'); return image ? image.src : null;"
     before = browser.execute_script(panel_image)

@@ -21,7 +21,7 @@ def test_each_chapter_ends_with_exercises_folded_solutions_and_further_reading(p
     assert len(starts) == 1, "one '## Exercises' section"
     exercises = sources[starts[0]]
     numbered = re.findall(r"^(\d+)\. ", exercises, flags=re.MULTILINE)
-    assert 3 <= len(numbered) <= 5 and numbered == [str(i) for i in range(1, len(numbered) + 1)]
+    assert 3 <= len(numbered) <= 6 and numbered == [str(i) for i in range(1, len(numbered) + 1)]
     solutions = [
         i for i in range(starts[0] + 1, len(cells)) if "solution" in cells[i].get("metadata", {}).get("tags", [])
     ]

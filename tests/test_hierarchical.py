@@ -18,6 +18,7 @@ from mcgan_lib.regularizers.hierarchical import (
     hierarchical_mode_loss,
     layer_diversity,
     layer_ratios,
+    output_push,
     proposition_one_curves,
     ratio_of_ends,
 )
@@ -283,6 +284,26 @@ def test_estimate_ere_bounds_runs_the_papers_procedure():
     assert bounds.shape == (3,) and (bounds > 0).all()
     features = generator_features(generator, 200, seed=0)
     assert torch.allclose(bounds, ere_lower_bounds_naive(features), rtol=1e-10)
+
+
+def test_output_push_is_minus_the_gradient_of_the_last_ratio_by_hand():
+    """One pair, hidden distance 0.5, outputs 0.2 apart in the first coordinate only (mean distance 0.1):
+    ratio_n = 0.5 / 0.1 and -d ratio_n / d x_a0 = d_{n-1} / d_n^2 · 1/2 = 25; the equal coordinate gets no
+    push (the sign of a zero difference is 0), and the pair is pushed apart symmetrically."""
+    a = [torch.zeros(1, 2), torch.tensor([[1.0, 0.0]]), torch.tensor([[0.1, 0.0]])]
+    b = [torch.ones(1, 2), torch.tensor([[0.0, 0.0]]), torch.tensor([[-0.1, 0.0]])]
+    push_a, push_b = output_push(a, b, ere=[0.0, 0.0], eps=0.0)
+    assert torch.allclose(push_a, torch.tensor([[25.0, 0.0]]))
+    assert torch.allclose(push_b, -push_a)
+    assert not a[-1].requires_grad  # the caller's tensors are left alone
+
+
+def test_output_push_points_the_other_way_below_the_target():
+    """A ratio below its target: |ratio - ERE| falls as the outputs move together, so the push reverses."""
+    a = [torch.zeros(1, 2), torch.tensor([[1.0, 0.0]]), torch.tensor([[0.1, 0.0]])]
+    b = [torch.ones(1, 2), torch.tensor([[0.0, 0.0]]), torch.tensor([[-0.1, 0.0]])]
+    push_a, _ = output_push(a, b, ere=[0.0, 10.0], eps=0.0)
+    assert push_a[0, 0] < 0
 
 
 # --------------------------------------------------------------------------------------------------- training outcome

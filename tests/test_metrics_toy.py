@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mcgan_lib.data import BranchingConditional, GaussianMixture, ring
-from mcgan_lib.metrics.toy import conditional_branch_coverage, evaluate_mixture, mode_coverage
+from mcgan_lib.metrics.toy import conditional_branch_coverage, covered_modes, evaluate_mixture, mode_coverage
 from mcgan_lib.nets import MLPGenerator
 
 
@@ -118,3 +118,16 @@ def test_conditional_branch_coverage_separates_collapse_from_coverage():
     assert good["branches_covered_per_condition"] == 2.0 and bad["branches_covered_per_condition"] == 1.0
     assert good["reverse_kl"] < 0.01
     assert bad["branches_per_condition"] == 1.0 and bad["reverse_kl"] == pytest.approx(math.log(2))
+
+
+def test_covered_modes_names_the_modes_of_the_strict_count():
+    """1,000 samples on the ring: 300 on mode 2, 200 on mode 5, 25 on mode 7 (below a quarter of its share
+    of 125), the rest far away: modes 2 and 5 are covered, mode 7 is only captured."""
+    mixture = ring()
+    centers = mixture.centers
+    samples = torch.cat(
+        [centers[2].repeat(300, 1), centers[5].repeat(200, 1), centers[7].repeat(25, 1), torch.full((475, 2), 10.0)]
+    )
+    assert covered_modes(samples, mixture) == [2, 5]
+    assert mode_coverage(samples, mixture).modes_covered == 2
+    assert mode_coverage(samples, mixture).modes_captured == 3

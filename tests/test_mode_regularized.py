@@ -279,6 +279,7 @@ def test_minor_mode_report_by_hand():
     report = minor_mode_report(_OnCenters(mixture.centers[:4]), mixture, n_samples=100)
     assert report["modes_captured"] == 4 and report["high_quality_fraction"] == 1.0
     assert report["minor_captured"] == 1 and report["minor_share"] == pytest.approx(0.25)
+    assert report["minor_hq_samples"] == 25
     assert report["modes_covered"] == 4  # 25 HQ samples each >= a quarter of each mode's expected share
     # every sample on mode 1: the minor mode is missed, one mode captured and covered
     missed = minor_mode_report(_OnCenters(mixture.centers[1:2]), mixture, n_samples=100)
@@ -320,3 +321,37 @@ def test_conditional_data_is_refused_with_a_clear_error():
     trainer = Trainer(data, generator, discriminator, TrainConfig(steps=1, batch_size=8), regularizer=regularizer)
     with pytest.raises(ValueError, match="unconditional"):
         trainer.train()
+
+
+def test_encoder_report_logs_reconstructions_d_and_codes_per_mode_over_training():
+    from mcgan_lib.data.tasks import make_task
+    from mcgan_lib.experiments.mode_regularized import encoder_report, encoder_run, reconstructions
+    from mcgan_lib.experiments.toy import ToySetup
+
+    setup = ToySetup(latent_dim=4, hidden_dim=16, d_hidden_dim=16, steps=20, quick_steps=20)
+    run = encoder_run("reg_gan", "unit_ring", seed=0, setup=setup, every=10, weight=1.0)
+    history = run.trainer.history["eval"]
+    assert history["step"] == [10, 20]
+    for k in range(8):
+        for name in ("rec_on_own", "d_real", "d_rec", "g_share"):
+            assert all(0.0 <= value <= 1.0 for value in history[f"{name}_{k}"])
+        assert all(value >= 0.0 for value in history[f"rec_distance_{k}"] + history[f"code_norm_{k}"])
+    data = make_task("unit_ring")
+    out = reconstructions(run.trainer, data, n_per_mode=5)
+    assert out["reconstruction"].shape == (40, 2) and out["code"].shape == (40, 4)
+    assert out["mode"].tolist() == [k for k in range(8) for _ in range(5)]
+    report = encoder_report(run.trainer, data, n_per_mode=5)
+    expected = (out["reconstruction"] - out["x"]).norm(dim=1)[:5].median() / data.std
+    assert report["rec_distance_0"] == pytest.approx(float(expected))
+    assert sum(report[f"g_share_{k}"] for k in range(8)) <= 1.0
+
+
+def test_encoder_report_names_what_it_needs():
+    from mcgan_lib.data.tasks import make_task
+    from mcgan_lib.experiments.mode_regularized import encoder_report, encoder_run
+
+    plain = train_method("gan", imbalanced_ring(), steps=1, hidden_dim=8)
+    with pytest.raises(ValueError, match="encoder"):
+        encoder_report(plain, make_task("unit_ring"))
+    with pytest.raises(ValueError, match="method must be one of"):
+        encoder_run("gan", steps=1)

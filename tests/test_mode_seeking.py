@@ -8,7 +8,12 @@ import torch
 from mcgan_lib.data.conditional import BranchingConditional
 from mcgan_lib.data.toy import ring
 from mcgan_lib.experiments import PLAIN_GAN_SETUP, ToySetup
-from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer, check_mode_seeking_inputs, mode_seeking_loss
+from mcgan_lib.regularizers.mode_seeking import (
+    ModeSeekingRegularizer,
+    check_mode_seeking_inputs,
+    expected_mode_seeking_loss,
+    mode_seeking_loss,
+)
 from mcgan_lib.sweeps import sweep
 from mcgan_lib.training import Trainer
 
@@ -204,3 +209,42 @@ def test_mode_seeking_captures_more_ring_modes_than_plain_gan_long():
     plain = _modes("gan", seeds, steps)
     seeking = _modes("ms", seeds, steps)
     assert seeking.mean() >= plain.mean() + 3.0, (plain, seeking)
+
+
+def test_expected_mode_seeking_loss_matches_the_loss_over_a_large_batch():
+    """Two modes at (0, 0) and (1, 0): E|Δx| per coordinate = (1/2)(1/2) = 1/4, E|Δz| = 2/√π."""
+    points = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    assert expected_mode_seeking_loss(points) == pytest.approx(1 / (0.25 / (2 / math.sqrt(math.pi)) + 1e-5))
+    generator = torch.Generator().manual_seed(0)
+    batch = 400_000
+    z_a, z_b = torch.randn(batch, 16, generator=generator), torch.randn(batch, 16, generator=generator)
+    weights = torch.tensor([0.3, 0.7])
+    fake_a = points[torch.multinomial(weights, batch, replacement=True, generator=generator)]
+    fake_b = points[torch.multinomial(weights, batch, replacement=True, generator=generator)]
+    assert float(mode_seeking_loss(fake_a, fake_b, z_a, z_b)) == pytest.approx(
+        expected_mode_seeking_loss(points, weights), rel=0.01
+    )
+
+
+def test_expected_mode_seeking_loss_pays_little_for_modes_beyond_two_far_ones():
+    ring_points = ring(normalize=True).centers
+    one, neighbours, far, every = (
+        expected_mode_seeking_loss(ring_points[list(i)]) for i in ((0,), (0, 1), (0, 3), range(8))
+    )
+    assert one == pytest.approx(1e5)
+    assert neighbours > far > every
+    assert far - every < 0.5 < neighbours - far
+
+
+@pytest.mark.parametrize(
+    "points, weights, match",
+    [
+        (torch.zeros(0, 2), None, "points"),
+        (torch.zeros(3), None, "points"),
+        (torch.zeros(2, 2), torch.tensor([1.0, -1.0]), "weights"),
+        (torch.zeros(2, 2), torch.tensor([1.0]), "weights"),
+    ],
+)
+def test_expected_mode_seeking_loss_rejects_bad_input(points, weights, match):
+    with pytest.raises(ValueError, match=match):
+        expected_mode_seeking_loss(points, weights)

@@ -487,3 +487,36 @@ def test_proxy_mr2_variance_optimum_rejects_bad_input():
         proxy_mr2_variance_optimum(0.1, 1)
     with pytest.raises(ValueError, match="predicted_variance must be finite and >= 0"):
         proxy_mr2_variance_optimum(-0.1, 8)
+
+
+def test_binned_sample_statistics_read_stored_conditional_samples_in_data_units():
+    from mcgan_lib.data.tasks import make_task
+    from mcgan_lib.experiments.moment_reconstruction import binned_sample_statistics
+
+    data = make_task("unit_conditional3")
+    x = torch.linspace(-1, 1, 2000)[:, None]
+    real = data.sample_given(x, torch.Generator().manual_seed(0))
+    truth = binned_sample_statistics(torch.cat([x, real], dim=1).numpy(), data, n_bins=20)
+    assert len(truth) == 20 and truth.n.sum() == 2000
+    assert abs(truth.variance.mean() / truth.true_variance.mean() - 1) < 0.1  # 8/3 + 0.05² in data units
+    assert abs(truth.true_variance.iloc[0] - (8 / 3 + 0.05**2)) < 1e-4
+    middle = torch.cat([x, data.branch_means(x)[:, 1:2]], dim=1).numpy()  # collapsed onto the middle branch
+    collapsed = binned_sample_statistics(middle, data, n_bins=20)
+    assert collapsed.variance.max() < 1e-8 and (collapsed["mean"] - collapsed.true_mean).abs().max() < 1e-5
+    with pytest.raises(ValueError, match="samples must be rows"):
+        binned_sample_statistics(middle[:, :1], data)
+    with pytest.raises(ValueError, match="n_bins"):
+        binned_sample_statistics(middle, data, n_bins=0)
+
+
+def test_branch_shares_count_samples_on_each_branch():
+    from mcgan_lib.data.tasks import make_task
+    from mcgan_lib.experiments.moment_reconstruction import branch_shares
+
+    data = make_task("unit_conditional3")
+    x = torch.linspace(-1, 1, 300)[:, None]
+    y = torch.cat([data.branch_means(x[:100])[:, 1:2], data.branch_means(x[100:200])[:, 2:], torch.full((100, 1), 0.4)])
+    shares = branch_shares(torch.cat([x, y], dim=1).numpy(), data)
+    assert shares.round(3).to_dict() == {"branch 0": 0.0, "branch 1": 0.333, "branch 2": 0.333, "off": 0.333}
+    with pytest.raises(ValueError, match="threshold_std"):
+        branch_shares(torch.cat([x, y], dim=1).numpy(), data, threshold_std=0)

@@ -135,6 +135,46 @@ def test_scaling_a_toy_changes_neither_training_nor_any_metric():
     assert mode_coverage(samples, ring()).as_dict() == mode_coverage(samples * 7, scaled).as_dict()
 
 
+def test_the_conditional_toy_in_training_coordinates():
+    from mcgan_lib.data.conditional import branching
+
+    data = make_task("unit_conditional3")
+    assert data.n_branches == 3 and math.isclose(data.unit, 2.5)
+    assert torch.allclose(data.offsets, torch.tensor([-0.8, 0.0, 0.8])) and math.isclose(data.std, 0.02)
+    x = torch.linspace(-1, 1, 101)[:, None]
+    assert data.branch_means(x).abs().max() <= 1.0 + 1e-6  # y in [-1, 1]
+    original = branching(n_branches=3)
+    assert torch.allclose(data.to_data_units(data.branch_means(x)), original.branch_means(x), atol=1e-6)
+    assert data.normalized().spec() == data.spec() and "unit" not in original.spec()
+    assert make_task("unit_conditional").offsets.tolist() == pytest.approx([-2 / 3, 2 / 3])
+    with pytest.raises(ValueError, match="normalize must be True or False"):
+        branching(normalize=1)
+    with pytest.raises(ValueError, match="unit"):
+        BranchingConditional(unit=-1.0)
+
+
+def test_scaling_the_conditional_toy_changes_neither_training_nor_any_metric():
+    from mcgan_lib.data.conditional import branching
+    from mcgan_lib.experiments.toy import ToySetup
+    from mcgan_lib.sweeps import sweep
+
+    setup = ToySetup(hidden_dim=16, d_hidden_dim=16, batch_size=32, steps=60, quick_steps=60)
+    tables = [
+        sweep(
+            branching(n_branches=3, spacing=2.0 * c, amplitude=0.5 * c, std=0.05 * c, normalize=True),
+            "gan_l2",
+            seeds=[0, 1],
+            setup=setup,
+            cache=False,
+            stored=False,
+        )
+        for c in (1.0, 25.0)
+    ]
+    metrics = ["branches_per_condition", "branches_covered_per_condition", "high_quality_fraction", "reverse_kl"]
+    assert tables[0][metrics].equals(tables[1][metrics])
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(tables[0].samples, tables[1].samples))
+
+
 def test_normalize_and_offset_errors_name_the_argument():
     with pytest.raises(ValueError, match="normalize must be True or False"):
         ring(normalize="yes")

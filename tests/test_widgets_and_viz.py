@@ -85,13 +85,16 @@ def test_train_toy_keeps_snapshots_and_metrics_and_plots():
 
 def test_figures_hold_every_sample_have_a_scale_and_a_colour_bar():
     """No sample is clipped (limits grow to the cloud), panels carry ticks, D's heat map has a colour bar,
-    and a grid of panels is at least 600 px wide."""
+    and a grid of panels is at least 520 px wide, each panel at least 208 px tall."""
     stray = torch.tensor([[9.0, -7.0], [0.0, 0.0]])
     figure = scatter_grid({"stray": stray}, ring(), ncols=1)
     ax = figure.axes[0]
     assert ax.get_xlim()[1] >= 9.0 and ax.get_ylim()[0] <= -7.0
     assert len(ax.get_xticks()) > 1
-    assert figure.get_size_inches()[0] * figure.dpi >= 600
+    width, height = figure.get_size_inches() * figure.dpi
+    assert width >= 520 and height >= 208
+    five = scatter_grid({f"seed {seed}": stray for seed in range(5)}, ring(), ncols=5)
+    assert five.get_size_inches()[1] * five.dpi >= 208  # a row of five panels is not a 170 px strip
     lab = gan_lab_figure(MLPGenerator(seed=0), MLPDiscriminator(seed=1), ring(), n_samples=100, n_arrows=5)
     assert any(a.get_label() == "<colorbar>" for a in lab.axes)
 
@@ -167,3 +170,21 @@ def test_scatter_grid_limits_per_panel_keep_a_stray_run_from_shrinking_the_other
     assert -5 < each.axes[0].get_xlim()[0] < -2 and each.axes[1].get_xlim()[0] < -30
     with pytest.raises(ValueError, match="limits must be one of"):
         scatter_grid({"near": near}, mixture, limits="auto")
+
+
+def test_setting_heatmaps_show_the_mean_of_each_pair_and_name_a_missing_column():
+    import pandas as pd
+
+    from mcgan_lib.viz import plot_setting_heatmaps
+
+    table = pd.DataFrame(
+        {"weight": [0.0, 0.0, 1.0, 1.0] * 2, "lambda_mode": [0.0, 1.0] * 4, "seed": [0] * 4 + [1] * 4},
+    ).assign(modes_covered=lambda t: t.weight + 2 * t.lambda_mode + t.seed)
+    fig = plot_setting_heatmaps(table, "weight", "lambda_mode", {"modes_covered": "strict count"})
+    width, height = fig.get_size_inches() * fig.dpi
+    assert width >= 600 and 200 <= height <= 2 * width
+    labels = sorted(text.get_text() for text in fig.axes[0].texts)
+    assert labels == ["0.50", "1.50", "2.50", "3.50"]  # mean over the two seeds of each pair
+    plt.close(fig)
+    with pytest.raises(ValueError, match="metrics\\['missing'\\]"):
+        plot_setting_heatmaps(table, "weight", "lambda_mode", {"missing": "x"})

@@ -63,18 +63,35 @@ COMPARISON_QUICK_STEPS = 1000
 # ring, at the comparison's budget; Gaussian MR1 in its all-samples reading (pooling="all"), the one that
 # does not pull the generator towards a point. The reported runs (seeds 0-9) use TUNED_SETTINGS, which
 # tests/test_claims.py re-derives from the stored tuning runs by the stated rule.
-COLLAPSE_TASKS = {"ring": "unit_ring"}
+COLLAPSE_TASKS = {"ring": "unit_ring", "grid": "unit_grid"}
 COLLAPSE_METHODS = ("gan", "ms", "hm", "gaussian_mr1", "reg_gan")  # the plain GAN and one method of each family
 TUNING_LAMBDAS = (0.1, 1.0, 10.0, 100.0)
 TUNING_QUICK_LAMBDAS = (1.0, 10.0)
-TUNING_OPTIONS = {"gaussian_mr1": {"pooling": "all"}}
+# Chapter 03 reproduces MR-GAN App. C in this regime: the four Gaussian MR variants, all tuned by the rule
+# above in the all-samples reading (the proxy variants keep the registry's predictor budget).
+MR_APPENDIX_C_VARIANTS = ("gaussian_mr1", "gaussian_mr2", "gaussian_proxy_mr1", "gaussian_proxy_mr2")
+TUNING_OPTIONS = {name: {"pooling": "all"} for name in MR_APPENDIX_C_VARIANTS}
 LONGER_BUDGET_STEPS = 20_000  # chapter 07's budget check: four times the collapse regime's steps
+# The grid's control of capacity against objective: the plain GAN with a generator of four hidden layers
+# of 256 units (16 times the parameters) and four times the budget, seeds 0-2.
+CAPACITY_SETUP = COLLAPSE_SETUP.replace(depth=4, hidden_dim=256)
+CAPACITY_STEPS = 20_000
+CAPACITY_SEEDS = 3
 TUNED_SETTINGS = {
     "ms": {"weight": 0.1},
     "hm": {"weight": 0.1},
     "gaussian_mr1": {"weight": 10.0, "pooling": "all"},
     "reg_gan": {"weight": 1.0},
+    "gaussian_proxy_mr2": {"weight": 10.0, "pooling": "all"},
 }
+# Chapter 03's App. C runs in this regime (seeds 0-9), beside COLLAPSE_METHODS' gan and gaussian_mr1:
+# GAN + ℓ2 at the registry's λ and the other three Gaussian MR variants at their tuned settings. A method
+# of TUNING_OPTIONS has a tune_<name> sweep at once and its reported sweep once TUNED_SETTINGS holds the
+# rule's choice from the stored tuning runs.
+COLLAPSE_MR_METHODS = ("gan_l2", "gaussian_mr2", "gaussian_proxy_mr1", "gaussian_proxy_mr2")
+# The methods whose seeds 0-9 chapter 03 reports (as appendix_c_<name>): an MR variant of
+# MR_APPENDIX_C_VARIANTS joins once its collapse_ring_<name> run at the tuned λ is stored.
+APPENDIX_C_METHODS = ("gan", "gan_l2", "gaussian_mr1", "gaussian_proxy_mr2")
 
 
 def _plain_runs(task: str) -> dict:
@@ -96,6 +113,55 @@ def _eight_gaussians() -> dict:
     }
 
 
+# Chapter 02: the three-branch toy, where the conditional mean is the middle branch. Its shared runs use
+# COLLAPSE_SETUP on the toy with y scaled into [-1, 1] (seeds 0-9); its second table keeps the thesis's
+# Appendix B setting on the toy in its own units (seeds 0-4); a two-branch control in the shared regime (seeds
+# 0-2) asks whether GAN + ℓ2 keeps one branch when the mean lies between the branches (chapter 07's toy).
+CONDITIONAL_WEIGHT = 10.0  # λ of the reconstruction loss in chapter 02 (the registry's GAN + ℓ2 value)
+CONDITIONAL_SHARED_METHODS = ("gan", "gan_l2")
+CONDITIONAL_APPENDIX_B_METHODS = ("gan", "gan_l2")
+CONDITIONAL_CONTROL_METHODS = ("gan_l2",)
+
+
+def conditional_options(method: str) -> dict:
+    """Chapter 02's settings of ``method``: λ = 10 for its extra loss (none for the plain GAN)."""
+    return {"weight": CONDITIONAL_WEIGHT} if "weight" in METHODS[method].defaults else {}
+
+
+def _conditional_collapse() -> dict:
+    shared = dict(setup=COLLAPSE_SETUP, steps=choose(COLLAPSE_SETUP.steps, COMPARISON_QUICK_STEPS), keep_samples=1000)
+    sweeps = {
+        f"shared_{name}": dict(
+            task="unit_conditional3",
+            method=name,
+            method_options=conditional_options(name),
+            seeds=list(choose(range(10), range(COMPARISON_QUICK_SEEDS))),
+            **shared,
+        )
+        for name in CONDITIONAL_SHARED_METHODS
+    }
+    for name in CONDITIONAL_CONTROL_METHODS:
+        sweeps[f"two_branches_{name}"] = dict(
+            task="unit_conditional",
+            method=name,
+            method_options=conditional_options(name),
+            seeds=list(choose(range(3), range(COMPARISON_QUICK_SEEDS))),
+            **shared,
+        )
+    setup = appendix_b_setup(steps=3000, batch_size=32, lr=choose(1e-3, 3e-3), hidden_dim=choose(64, 32))
+    for name in CONDITIONAL_APPENDIX_B_METHODS:
+        sweeps[f"appendix_b_{name}"] = dict(
+            task="conditional3",
+            method=name,
+            method_options=conditional_options(name),
+            setup=setup,
+            seeds=list(choose(range(5), range(COMPARISON_QUICK_SEEDS))),
+            steps=choose(3000, 200),
+            keep_samples=1000,
+        )
+    return sweeps
+
+
 def _moment_reconstruction() -> dict:
     grid = {
         "samples_per_input": choose([2, 4, 8, 16, 32], [2, 8, 32]),
@@ -107,37 +173,60 @@ def _moment_reconstruction() -> dict:
         if "proxy" in variant:  # the predictor budget of the chapter's section 2
             arguments["method_options"] = {"predictor_steps": choose(1000, 300)}
         sweeps[f"mr_{variant}"] = arguments
+    comparison = _comparison()  # App. C in the collapse regime: chapter 07's runs and tuning, under chapter 03's names
+    for name in appendix_c_methods():
+        sweeps[f"appendix_c_{name}"] = comparison[f"collapse_ring_{name}"]
+    for name in MR_APPENDIX_C_VARIANTS:
+        sweeps[f"appendix_c_tune_{name}"] = comparison[f"tune_{name}"]
     return sweeps
 
 
+def appendix_c_methods() -> list[str]:
+    """The methods of :data:`APPENDIX_C_METHODS` that have reported runs (an MR variant once it is tuned)."""
+    return [name for name in APPENDIX_C_METHODS if name not in TUNING_OPTIONS or name in TUNED_SETTINGS]
+
+
+MODE_SEEKING_SHARED = ("tune_ms", "longer_ms", "collapse_ring_gan", "collapse_ring_ms")
+
+
 def _mode_seeking() -> dict:
-    """Chapter 04 reads chapter 01's plain-GAN runs and chapter 07's MSGAN sweeps; its own λ sweep is
-    chapter 07's λ sensitivity of MSGAN (declared there)."""
-    return {"plain": _plain_runs("ring")}
+    """Chapter 04 in the shared regime: chapter 07's MSGAN tuning, budget check and reported ring runs (the
+    same stored results, under the same names), and the plain GAN on the tuning seeds (the slider's λ = 0)."""
+    comparison = _comparison()
+    sweeps = {name: comparison[name] for name in MODE_SEEKING_SHARED}
+    sweeps["tune_gan"] = dict(task="unit_ring", method="gan", setup=COLLAPSE_SETUP, **tuning_budget())
+    return sweeps
 
 
 def _hierarchical() -> dict:
-    return {
-        "hm_ere_lambda": dict(
-            task="ring",
-            method="hm",
-            grid={"ere": choose([0.0, 0.5, 1.0], [0.0, 1.0]), "weight": [1.0]},
-            seeds=choose([0, 1], [0]),
-        )
-    }
+    """Chapter 05 on the collapse regime's ring: the per-pair reading of HMGAN (every ERE 0, β = 0.1) on
+    seeds 0-2. Its β grid is chapter 07's tuning sweep ``tune_hm`` and its verdict chapter 07's seeds 0-9."""
+    budget = dict(
+        task=COLLAPSE_TASKS["ring"],
+        method="hm",
+        setup=COLLAPSE_SETUP,
+        seeds=choose([0, 1, 2], [0]),
+        steps=choose(COLLAPSE_SETUP.steps, COMPARISON_QUICK_STEPS),
+    )
+    return {"hm_per_pair": dict(grid={"weight": [0.1]}, method_options={"pairs": "pair"}, **budget)}
 
 
 def _mode_regularized() -> dict:
     lambdas = [0.0, 0.5, 2.0]
-    return {
+    sweeps = {
         "reg_gan_lambdas": dict(
             task="imbalanced_ring",
             method="reg_gan",
             grid={"weight": lambdas, "lambda_mode": lambdas},
             seeds=choose([0, 1, 2], [0]),
             setup=reg_gan_setup(),
-        )
+        ),
     }
+    for name in ("gan", "reg_gan"):  # chapter 07's single-mode runs on the ring (the same stored results)
+        sweeps[f"collapse_ring_{name}"] = dict(
+            method=name, method_options=tuned_settings(name), **collapse_budget("ring")
+        )
+    return sweeps
 
 
 def comparison_budget(task: str = "ring") -> dict:
@@ -185,8 +274,13 @@ def tuning_budget() -> dict:
 
 def tuning_grid(method: str) -> dict:
     """The settings tuned for ``method``: λ over :data:`TUNING_LAMBDAS`."""
-    check_choice("method", method, TUNED_SETTINGS)
+    check_choice("method", method, tuned_methods())
     return {"weight": list(choose(TUNING_LAMBDAS, TUNING_QUICK_LAMBDAS))}
+
+
+def tuned_methods() -> list[str]:
+    """The methods with a ``tune_<name>`` sweep: those of :data:`TUNED_SETTINGS` and :data:`TUNING_OPTIONS`."""
+    return list(dict.fromkeys([*TUNED_SETTINGS, *TUNING_OPTIONS]))
 
 
 def tuned_settings(method: str) -> dict:
@@ -225,7 +319,7 @@ def _comparison() -> dict:
         sweeps[f"sensitivity_{name}"] = dict(
             task="ring", method=name, grid={"weight": sensitivity_weights(name)}, **sensitivity_budget()
         )
-    for name in TUNED_SETTINGS:
+    for name in tuned_methods():
         sweeps[f"tune_{name}"] = dict(
             task="unit_ring",
             method=name,
@@ -242,11 +336,24 @@ def _comparison() -> dict:
         seeds=tuning_budget()["seeds"],
         steps=choose(LONGER_BUDGET_STEPS, COMPARISON_QUICK_STEPS),
     )
-    for task in COLLAPSE_TASKS:
-        for name in COLLAPSE_METHODS:
-            sweeps[f"collapse_{task}_{name}"] = dict(
-                method=name, method_options=tuned_settings(name), **collapse_budget(task)
-            )
+    for name in COLLAPSE_METHODS:
+        sweeps[f"collapse_ring_{name}"] = dict(
+            method=name, method_options=tuned_settings(name), **collapse_budget("ring")
+        )
+    sweeps["collapse_grid_gan"] = dict(method="gan", **collapse_budget("grid"))  # the grid: the plain GAN only
+    for name in COLLAPSE_MR_METHODS:  # chapter 03: MR-GAN App. C on the ring, each MR variant once tuned
+        if name in TUNING_OPTIONS and name not in TUNED_SETTINGS:
+            continue
+        sweeps[f"collapse_ring_{name}"] = dict(
+            method=name, method_options=tuned_settings(name), **collapse_budget("ring")
+        )
+    sweeps["capacity_grid_gan_larger"] = dict(  # the grid: is it the generator's capacity and budget?
+        task=COLLAPSE_TASKS["grid"],
+        method="gan",
+        setup=CAPACITY_SETUP,
+        seeds=list(choose(range(CAPACITY_SEEDS), range(1))),
+        steps=choose(CAPACITY_STEPS, COMPARISON_QUICK_STEPS),
+    )
     sweeps["collapse_ring_gaussian_mr1_per_input"] = dict(  # the same λ in MR's per-input reading
         method="gaussian_mr1",
         method_options={**tuned_settings("gaussian_mr1"), "pooling": "per_input"},
@@ -396,6 +503,7 @@ def _missing_modes() -> dict:
 
 CHAPTERS = {
     "01_eight_gaussians": _eight_gaussians,
+    "02_conditional_collapse": _conditional_collapse,
     "03_moment_reconstruction": _moment_reconstruction,
     "04_mode_seeking": _mode_seeking,
     "05_hierarchical_modes": _hierarchical,

@@ -87,14 +87,15 @@ def _table(run_one, methods, seeds) -> pd.DataFrame:
 
 def minor_mode_report(generator, mixture, minor_mode: int = 0, n_samples: int = 2500, seed: int = 0) -> dict:
     """Modes captured, the stricter modes covered, whether ``minor_mode`` is captured (>= 1 high-quality
-    sample, the protocol of :mod:`mcgan_lib.metrics.toy`), its share of the HQ samples (the data's share
-    is its weight), and the HQ fraction, for ``n_samples`` samples of ``generator``."""
+    sample, the protocol of :mod:`mcgan_lib.metrics.toy`), its count of HQ samples and its share of all HQ
+    samples (the data's share is its weight), and the HQ fraction, for ``n_samples`` samples of ``generator``."""
     coverage = evaluate_mixture(generator, mixture, n_samples=n_samples, seed=seed)
     total = max(sum(coverage.samples_per_mode), 1)
     return {
         "modes_captured": coverage.modes_captured,
         "modes_covered": coverage.modes_covered,
         "minor_captured": int(coverage.samples_per_mode[minor_mode] >= 1),
+        "minor_hq_samples": coverage.samples_per_mode[minor_mode],
         "minor_share": coverage.samples_per_mode[minor_mode] / total,
         "high_quality_fraction": coverage.high_quality_fraction,
     }
@@ -173,3 +174,133 @@ def digits_comparison(
         )
 
     return _table(run_one, methods, list(seeds)), samples
+
+
+# ---------------------------------------------------------------------------------------------- single-mode regime
+def reconstructions(trainer, mixture, n_per_mode: int = 200, seed: int = 0) -> dict:
+    """``n_per_mode`` real points x of every mode of ``mixture`` (drawn from ``seed``; training
+    coordinates), their modes, codes E(x) and reconstructions G(E(x)), for a trainer whose regularizer has
+    an ``encoder`` (Reg-GAN or MDGAN; Che et al. Eq. 1). Returns a dict of tensors: ``x``, ``mode``,
+    ``code``, ``reconstruction``."""
+    import torch
+
+    from mcgan_lib.validation import check_int
+
+    n_per_mode = check_int("n_per_mode", n_per_mode, minimum=1)
+    encoder = getattr(trainer.regularizer, "encoder", None)
+    if encoder is None:
+        raise ValueError("trainer.regularizer has no encoder: reconstructions need Reg-GAN or MDGAN")
+    rng = torch.Generator().manual_seed(seed)
+    modes = torch.arange(mixture.n_modes).repeat_interleave(n_per_mode)
+    x = mixture.centers[modes] + mixture.std * torch.randn(len(modes), mixture.centers.shape[1], generator=rng)
+    states = [(net, net.training) for net in (trainer.generator, encoder)]
+    for net, _ in states:
+        net.eval()
+    try:
+        with torch.no_grad():
+            code = encoder(x)
+            reconstruction = trainer.generator(code)
+    finally:
+        for net, was_training in states:
+            net.train(was_training)
+    return {"x": x, "mode": modes, "code": code, "reconstruction": reconstruction}
+
+
+def encoder_report(trainer, mixture, n_per_mode: int = 200, seed: int = 0) -> dict:
+    """What Reg-GAN's encoder and D do, per mode k of ``mixture`` (training coordinates; Che et al. Eq. 1-3),
+    from :func:`reconstructions`: ``rec_on_own_k`` the fraction of reconstructions G(E(x)) of mode k's
+    points within 3 std of mode k, ``rec_distance_k`` the median ‖x − G(E(x))‖ in units of the std,
+    ``d_real_k`` the mean D(x), ``d_rec_k`` the mean D(G(E(x))) (what the mode term raises),
+    ``code_norm_k`` the mean ‖E(x)‖, and ``g_share_k`` the share of 2,500 prior samples G(z) within 3 std
+    of mode k; ``prior_norm`` is the mean ‖z‖ of those z, the yardstick for ``code_norm_k``. Scalars, so
+    that :class:`~mcgan_lib.training.EvaluateEvery` can log it."""
+    import torch
+
+    from mcgan_lib.metrics.toy import mode_coverage
+
+    out = reconstructions(trainer, mixture, n_per_mode, seed)
+    x, modes, code, rec = out["x"], out["mode"], out["code"], out["reconstruction"]
+    generator, discriminator = trainer.generator, trainer.discriminator
+    states = [(net, net.training) for net in (generator, discriminator)]
+    for net, _ in states:
+        net.eval()
+    try:
+        with torch.no_grad():
+            d_real, d_rec = torch.sigmoid(discriminator(x)), torch.sigmoid(discriminator(rec))
+            z = generator.sample_latent(2500, torch.Generator().manual_seed(seed), device="cpu")
+            counts = mode_coverage(generator(z), mixture).samples_per_mode
+    finally:
+        for net, was_training in states:
+            net.train(was_training)
+    on_own = (rec - mixture.centers[modes]).norm(dim=1) <= 3 * mixture.std
+    distance = (rec - x).norm(dim=1) / mixture.std
+    report = {"prior_norm": float(z.norm(dim=1).mean())}
+    for k in range(mixture.n_modes):
+        mine = modes == k
+        report.update(
+            {
+                f"rec_on_own_{k}": float(on_own[mine].float().mean()),
+                f"rec_distance_{k}": float(distance[mine].median()),
+                f"d_real_{k}": float(d_real[mine].mean()),
+                f"d_rec_{k}": float(d_rec[mine].mean()),
+                f"code_norm_{k}": float(code[mine].norm(dim=1).mean()),
+                f"g_share_{k}": counts[k] / 2500,
+            }
+        )
+    return report
+
+
+def encoder_run(
+    method: str = "reg_gan",
+    task: str = "unit_ring",
+    seed: int = 0,
+    setup=None,
+    steps: int | None = None,
+    every: int | None = None,
+    **settings,
+):
+    """Train ``method`` (``reg_gan`` or ``mdgan``) on ``task`` with ``setup`` (default ``COLLAPSE_SETUP``)
+    and log :func:`encoder_report` every ``every`` steps (default: 20 times); returns the
+    :class:`~mcgan_lib.experiments.toy.ToyRun` (``run.trainer.history["eval"]`` holds the reports).
+    ``settings`` are the method's (``weight`` = λ1, ``lambda_mode`` = λ2)."""
+    from mcgan_lib.data.tasks import make_task
+    from mcgan_lib.experiments.toy import COLLAPSE_SETUP, train_toy
+    from mcgan_lib.training import EvaluateEvery
+    from mcgan_lib.validation import check_choice, check_int
+
+    check_choice("method", method, ("reg_gan", "mdgan"))
+    data = make_task(task)
+    setup = COLLAPSE_SETUP if setup is None else setup
+    steps = setup.default_steps() if steps is None else check_int("steps", steps, minimum=1)
+    every = max(1, steps // 20) if every is None else check_int("every", every, minimum=1)
+    regularizer = build_method(method, data, setup, seed, **settings)
+    callback = EvaluateEvery(every, lambda trainer: encoder_report(trainer, data, seed=seed))
+    return train_toy(data, seed=seed, setup=setup, regularizer=regularizer, steps=steps, callbacks=[callback])
+
+
+def encoder_history(history: dict, latent_dim: int, held: int | None = None) -> pd.DataFrame:
+    """:func:`encoder_report`'s log (``trainer.history["eval"]``) as one row per logged step: for the mode
+    that G(z) holds at the end (``held``, default the mode with the largest final ``g_share``) and the
+    mean over the other modes, the G(z) share (summed over the others), the fraction of reconstructions on
+    their own mode, the mean code norm ‖E(x)‖, D(G(E(x))) and D(x); ``prior_tail_others`` is the prior's
+    probability of a latent at least as far out as the other modes' mean code norm (χ² with
+    ``latent_dim`` degrees of freedom)."""
+    from scipy.stats import chi2
+
+    from mcgan_lib.validation import check_int
+
+    latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+    n_modes = len([key for key in history if key.startswith("g_share_")])
+    if n_modes == 0:
+        raise ValueError("history must be encoder_report's log (keys g_share_0, ...), got keys " + str(sorted(history)))
+    held = max(range(n_modes), key=lambda k: history[f"g_share_{k}"][-1]) if held is None else held
+    held = check_int("held", held, minimum=0, maximum=n_modes - 1)
+    others = [k for k in range(n_modes) if k != held]
+    table = pd.DataFrame({"step": list(history["step"]), "prior_norm": list(history["prior_norm"])})
+    for name in ("g_share", "rec_on_own", "code_norm", "d_rec", "d_real"):
+        columns = pd.DataFrame({k: list(history[f"{name}_{k}"]) for k in range(n_modes)})
+        table[f"{name}_held"] = columns[held]
+        table[f"{name}_others"] = columns[others].sum(axis=1) if name == "g_share" else columns[others].mean(axis=1)
+    table["prior_tail_others"] = chi2.sf(table["code_norm_others"] ** 2, latent_dim)
+    table.attrs["held"] = held
+    return table

@@ -121,3 +121,65 @@ def conditional_sample_statistics(generator, xs: torch.Tensor, n_samples: int = 
     condition = xs.repeat_interleave(n_samples, dim=0)
     y = generate(generator, condition.shape[0], seed, condition).cpu().reshape(xs.shape[0], n_samples)
     return y.mean(dim=1), y.var(dim=1, unbiased=True), y
+
+
+def binned_sample_statistics(samples, data, n_bins: int = 25) -> pd.DataFrame:
+    """Per-condition mean and variance of a conditional generator from a sweep's stored ``samples`` rows
+    ``(x, y)`` (one sample per evenly spaced x, training coordinates), in the toy's own units.
+
+    The rows are grouped into ``n_bins`` equal bins of x in [−1, 1]; within a bin each y is read as its
+    deviation from the true conditional mean at its own x, y − E[y | x], which removes the drift of the
+    branches across the bin. Returns one row per bin: ``x`` (the bin's centre), ``mean`` (E[y | x] at
+    the centre plus the mean deviation), ``variance`` (the unbiased variance of the deviations, compare
+    Var[y | x], Eq. 3.6–3.8 of the thesis), ``true_mean``, ``true_variance`` and ``n`` (samples in the bin).
+    """
+    import numpy as np
+
+    from mcgan_lib.validation import check_int
+
+    n_bins = check_int("n_bins", n_bins, minimum=1)
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.ndim != 2 or samples.shape[1] != 2:
+        raise ValueError(f"samples must be rows (x, y) of shape (N, 2), got shape {samples.shape}")
+    x = torch.as_tensor(samples[:, :1], dtype=torch.float32)
+    unit = float(getattr(data, "unit", 1.0))
+    deviation = (samples[:, 1] - data.true_mean(x).double().numpy()[:, 0]) * unit
+    edges = np.linspace(-1.0, 1.0, n_bins + 1)
+    index = np.clip(np.digitize(samples[:, 0], edges) - 1, 0, n_bins - 1)
+    centres = torch.as_tensor((edges[:-1] + edges[1:]) / 2, dtype=torch.float32)[:, None]
+    true_mean = data.true_mean(centres).double().numpy()[:, 0] * unit
+    true_variance = data.true_variance(centres).double().numpy()[:, 0] * unit**2
+    rows = []
+    for b in range(n_bins):
+        values = deviation[index == b]
+        rows.append(
+            {
+                "x": float(centres[b, 0]),
+                "mean": true_mean[b] + (values.mean() if len(values) else np.nan),
+                "variance": values.var(ddof=1) if len(values) > 1 else np.nan,
+                "true_mean": true_mean[b],
+                "true_variance": true_variance[b],
+                "n": len(values),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def branch_shares(samples, data, threshold_std: float = 3.0) -> pd.Series:
+    """Where a conditional generator's stored ``samples`` rows ``(x, y)`` (training coordinates) fall on
+    :class:`~mcgan_lib.data.conditional.BranchingConditional` data: the share of samples within
+    ``threshold_std`` std of each branch (``branch 0`` the lowest; the middle one is the conditional mean
+    when the number of branches is odd) and the share on none (``off``). The shares sum to one."""
+    import numpy as np
+
+    from mcgan_lib.validation import check_float
+
+    threshold_std = check_float("threshold_std", threshold_std, minimum=0.0, strict_minimum=True)
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.ndim != 2 or samples.shape[1] != 2:
+        raise ValueError(f"samples must be rows (x, y) of shape (N, 2), got shape {samples.shape}")
+    x = torch.as_tensor(samples[:, :1], dtype=torch.float32)
+    distance = np.abs(samples[:, 1:] - data.branch_means(x).double().numpy())  # (N, K)
+    nearest, high_quality = distance.argmin(axis=1), distance.min(axis=1) <= threshold_std * data.std
+    shares = {f"branch {k}": float(np.mean(high_quality & (nearest == k))) for k in range(data.n_branches)}
+    return pd.Series({**shares, "off": float(np.mean(~high_quality))})

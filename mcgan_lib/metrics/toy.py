@@ -63,6 +63,11 @@ class ModeCoverage:
         }
 
 
+def _covered(counts: torch.Tensor, weights: torch.Tensor, n_samples: int) -> torch.Tensor:
+    """Which modes hold at least ``SHARE_FRACTION`` of their expected share as HQ samples (the strict count)."""
+    return counts >= SHARE_FRACTION * weights * n_samples - 1e-6  # the weights are stored as float32
+
+
 def mode_coverage(
     samples: torch.Tensor,
     mixture: GaussianMixture,
@@ -92,8 +97,15 @@ def mode_coverage(
         high_quality_fraction=n_high_quality / samples.shape[0],
         reverse_kl=max(reverse_kl, 0.0),
         samples_per_mode=counts.tolist(),
-        modes_covered=int((counts >= SHARE_FRACTION * p * samples.shape[0] - 1e-6).sum()),  # weights are float32
+        modes_covered=int(_covered(counts, p, samples.shape[0]).sum()),
     )
+
+
+def covered_modes(samples: torch.Tensor, mixture: GaussianMixture, threshold_std: float = 3.0) -> list[int]:
+    """The indices of the modes that ``samples`` cover by the strict count (each holds at least
+    ``SHARE_FRACTION`` of its expected share as high-quality samples): the modes behind ``modes_covered``."""
+    counts = torch.tensor(mode_coverage(samples, mixture, threshold_std=threshold_std).samples_per_mode)
+    return _covered(counts, mixture.weights.to(torch.float64), len(samples)).nonzero().flatten().tolist()
 
 
 def evaluate_mixture(

@@ -158,6 +158,29 @@ def hierarchical_mode_loss(
     return (ratios - targets).abs().sum(dim=0).mean()
 
 
+def output_push(
+    features_a, features_b, ere, eps: float = 1e-8, reduction: str = "mean", pairs: str = "batch"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where L_h (HMGAN Eq. 3) moves each sample: -dL_h/dx for the outputs x of both halves of the pairs,
+    the earlier layers held fixed (only the last ratio, d_{n-1} / d_n, depends on x). Returns
+    ``(push_a, push_b)``, each shaped like the last layer of ``features_a``."""
+    layers_a = _check_feature_list("features_a", features_a)
+    layers_b = _check_feature_list("features_b", features_b)
+    x_a = layers_a[-1].detach().clone().requires_grad_(True)
+    x_b = layers_b[-1].detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        loss = hierarchical_mode_loss(
+            [f.detach() for f in layers_a[:-1]] + [x_a],
+            [f.detach() for f in layers_b[:-1]] + [x_b],
+            ere,
+            eps,
+            reduction,
+            pairs,
+        )
+        grad_a, grad_b = torch.autograd.grad(loss, (x_a, x_b))
+    return -grad_a, -grad_b
+
+
 def ratio_of_ends(features_a, features_b, eps: float = 1e-8, reduction: str = "mean") -> torch.Tensor:
     """L_d = d_1 / (d_n + eps) per pair (HMGAN Eq. 1, the quantity MSGAN's loss approximates): (B,).
 

@@ -27,6 +27,8 @@ Choices the paper leaves open (tested in ``tests/test_mode_seeking.py``):
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from mcgan_lib.regularizers.base import GeneratorStep, Regularizer
@@ -101,6 +103,38 @@ def mode_seeking_loss(
         ratio = output_gap.mean() / latent_gap.mean()
     else:
         ratio = (output_gap.mean(dim=1) / latent_gap.mean(dim=1)).mean()
+    return 1.0 / (ratio + eps)
+
+
+GAUSSIAN_LATENT_GAP = 2.0 / math.pi**0.5  # E|z_1 - z_2| for independent standard normal coordinates
+
+
+def expected_mode_seeking_loss(points: torch.Tensor, weights: torch.Tensor | None = None, eps: float = 1e-5) -> float:
+    """The value that :func:`mode_seeking_loss` (``reduction="batch"``) tends to over a large batch when G
+    sends independent latents to the atoms ``points`` (N, D) with probabilities ``weights`` (uniform if
+    None): 1 / (E|x_1 - x_2| / E|z_1 - z_2| + eps), with E|Δx| the weighted mean over pairs of atoms of the
+    per-coordinate absolute difference and E|Δz| = 2/√π per standard normal coordinate.
+
+    It says what MSGAN's Eq. (1) pays for a set of occupied modes: infinite (1/eps) for one point, and
+    nearly as little for two far-apart modes as for all of them. Taught in chapter 07.
+    """
+    check_tensor("points", points)
+    if points.ndim != 2 or points.shape[0] == 0:
+        raise ValueError(f"points must have shape (n_atoms, dim) with n_atoms >= 1, got {tuple(points.shape)}")
+    check_float("eps", eps, minimum=0.0, strict_minimum=True)
+    points = points.double()
+    if weights is None:
+        weights = torch.full((points.shape[0],), 1.0 / points.shape[0], dtype=torch.float64)
+    else:
+        check_tensor("weights", weights)
+        if weights.shape != (points.shape[0],) or (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(
+                f"weights must be {points.shape[0]} non-negative numbers with a positive sum, got shape "
+                f"{tuple(weights.shape)}"
+            )
+        weights = weights.double() / weights.sum()
+    output_gap = (points[:, None, :] - points[None, :, :]).abs().mean(dim=-1)  # (N, N)
+    ratio = float(weights @ output_gap @ weights) / GAUSSIAN_LATENT_GAP
     return 1.0 / (ratio + eps)
 
 
