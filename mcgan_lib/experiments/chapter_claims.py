@@ -22,7 +22,7 @@ from mcgan_lib.experiments.chapter_sweeps import (
 )
 from mcgan_lib.methods import METHODS
 from mcgan_lib.metrics.paired import paired_table
-from mcgan_lib.metrics.toy import covered_modes
+from mcgan_lib.metrics.toy import covered_modes, mode_coverage
 from mcgan_lib.regularizers.hierarchical import layer_diversity
 from mcgan_lib.regularizers.mode_seeking import expected_mode_seeking_loss
 
@@ -42,11 +42,9 @@ def comparison_verdicts(read, task: str, metric: str = "modes_covered") -> pd.Da
     return paired_table(comparison_table(read, task), metric)
 
 
-def collapse_verdicts(
-    read, metric: str = "modes_covered", task: str = "ring", methods=COLLAPSE_METHODS
-) -> pd.DataFrame:
-    """Chapter 07's shared single-mode regime on ``task``: each method at its tuned λ against the plain GAN."""
-    table = pd.concat([read(f"collapse_{task}_{name}") for name in methods], ignore_index=True)
+def collapse_verdicts(read, metric: str = "modes_covered") -> pd.DataFrame:
+    """Chapter 07's shared single-mode regime on the ring: each method at its tuned λ against the plain GAN."""
+    table = pd.concat([read(f"collapse_ring_{name}") for name in COLLAPSE_METHODS], ignore_index=True)
     return paired_table(table, metric)
 
 
@@ -107,6 +105,19 @@ def _helps_and_hurts(verdicts: pd.DataFrame) -> dict[str, str]:
     return {"helps": _methods_with(verdicts, "helps"), "hurts": _methods_with(verdicts, "hurts")}
 
 
+def _paired_row(tables: dict[str, pd.DataFrame], metric: str, name: str) -> dict:
+    """Means, wins / losses, Wilcoxon p and verdict of ``name`` against the plain GAN (``tables["gan"]``)."""
+    row = paired_table(pd.concat(tables.values(), ignore_index=True), metric).loc[name]
+    return {
+        "gan": float(tables["gan"][metric].mean()),
+        name: float(tables[name][metric].mean()),
+        "wins": row["wins / losses"],
+        "p": row["Wilcoxon p"],
+        "verdict": row["verdict"],
+        "seeds": len(tables[name]),
+    }
+
+
 def _comparison_run(name: str) -> pd.DataFrame:
     return stored_chapter_table("07_comparison", name)
 
@@ -119,17 +130,8 @@ def sample_spread(samples) -> float:
 
 
 def _hm_single_mode_verdict() -> dict:
-    table = pd.concat([_comparison_run("collapse_ring_gan"), _comparison_run("collapse_ring_hm")], ignore_index=True)
-    row = paired_table(table, "modes_covered").loc["hm"]
-    return {
-        "weight": float(tuned_settings("hm")["weight"]),
-        "hm": float(_comparison_run("collapse_ring_hm").modes_covered.mean()),
-        "gan": float(_comparison_run("collapse_ring_gan").modes_covered.mean()),
-        "wins": row["wins / losses"],
-        "p": row["Wilcoxon p"],
-        "verdict": row["verdict"],
-        "seeds": len(_comparison_run("collapse_ring_hm")),
-    }
+    tables = {name: _comparison_run(f"collapse_ring_{name}") for name in ("gan", "hm")}
+    return {"weight": float(tuned_settings("hm")["weight"]), **_paired_row(tables, "modes_covered", "hm")}
 
 
 def _hm_tuning(low: float = 0.1, high: float = 10.0) -> dict:
@@ -164,35 +166,51 @@ def single_mode_against_plain(read, name: str, also: str) -> dict:
     """Chapter 07: ``name`` at its tuned λ against the plain GAN in the shared regime on the ring (paired
     seeds, Wilcoxon, strict count), its means, and the verdict on ``also``."""
     runs = {method: read(f"collapse_ring_{method}") for method in ("gan", name, also)}
-    verdicts = paired_table(pd.concat(runs.values(), ignore_index=True), "modes_covered")
+    row = _paired_row({"gan": runs["gan"], name: runs[name]}, "modes_covered", name)
     return {
         "weight": float(tuned_settings(name)["weight"]),
-        "wins": int(verdicts.loc[name, "wins / losses"].split(" / ")[0]),
-        "p": verdicts.loc[name, "Wilcoxon p"],
-        "verdict": verdicts.loc[name, "verdict"],
-        "seeds": len(runs[name]),
-        "covered": float(runs[name].modes_covered.mean()),
+        "wins": int(row["wins"].split(" / ")[0]),
+        "p": row["p"],
+        "verdict": row["verdict"],
+        "seeds": row["seeds"],
+        "covered": row[name],
         "captured": float(runs[name].modes_captured.mean()),
         "hq": float(runs[name].high_quality_fraction.mean()),
-        f"{also}_verdict": verdicts.loc[also, "verdict"],
+        f"{also}_verdict": _paired_row({"gan": runs["gan"], also: runs[also]}, "modes_covered", also)["verdict"],
     }
+
+
+def mode_seeking_landings(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Chapter 07: where MSGAN's stored runs on the unit ring land, one row per seed: the modes each covers
+    by the strict count and what its term (:func:`expected_mode_seeking_loss`) pays for its high-quality
+    samples, each mode weighted by its share of them."""
+    ring = make_task("unit_ring")
+    rows = []
+    for row in table.sort_values("seed").itertuples():
+        samples = torch.as_tensor(row.samples)
+        counts = torch.tensor(mode_coverage(samples, ring).samples_per_mode, dtype=torch.float64)
+        rows.append(
+            {
+                "run": label,
+                "seed": row.seed,
+                "modes covered": covered_modes(samples, ring),
+                "L_ms of its HQ samples": round(
+                    expected_mode_seeking_loss(ring.centers[counts > 0], counts[counts > 0]), 3
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _two_far_modes(modes: list[int], n_modes: int = 8) -> bool:
+    """Exactly two modes, at least two ring positions (90°) apart."""
+    return len(modes) == 2 and min((modes[1] - modes[0]) % n_modes, (modes[0] - modes[1]) % n_modes) >= 2
 
 
 def mode_seeking_landing(table: pd.DataFrame) -> dict:
-    """Chapter 07: where MSGAN's runs on the unit ring land (the modes each covers by the strict count) and
-    what its term pays (:func:`expected_mode_seeking_loss`) for one mode, two 135° apart and all eight."""
-    ring = make_task("unit_ring")
-    landed = [covered_modes(torch.as_tensor(samples), ring) for samples in table.samples]
-    far = [
-        modes for modes in landed if len(modes) == 2 and min((modes[1] - modes[0]) % 8, (modes[0] - modes[1]) % 8) >= 2
-    ]
-    return {
-        "far": len(far),
-        "runs": len(landed),
-        "single": expected_mode_seeking_loss(ring.centers[[0]]),
-        "pair": expected_mode_seeking_loss(ring.centers[[0, 3]]),
-        "every": expected_mode_seeking_loss(ring.centers),
-    }
+    """How many of MSGAN's runs in ``table`` cover exactly two modes at least 90° apart."""
+    landed = mode_seeking_landings(table, "")["modes covered"]
+    return {"far": int(landed.map(_two_far_modes).sum()), "runs": len(landed)}
 
 
 CAPACITY_SETTINGS = {  # chapter 07's grid control: stored sweep -> the setting it stands for
@@ -219,19 +237,6 @@ def grid_capacity_table(read) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index("setting")
-
-
-def _paired_row(tables: dict[str, pd.DataFrame], metric: str, name: str) -> dict:
-    """Means, wins / losses, Wilcoxon p and verdict of ``name`` against the plain GAN (``tables["gan"]``)."""
-    row = paired_table(pd.concat(tables.values(), ignore_index=True), metric).loc[name]
-    return {
-        "gan": float(tables["gan"][metric].mean()),
-        name: float(tables[name][metric].mean()),
-        "wins": row["wins / losses"],
-        "p": row["Wilcoxon p"],
-        "verdict": row["verdict"],
-        "seeds": len(tables[name]),
-    }
 
 
 def mode_seeking_single_mode(read, metric: str = "modes_covered") -> dict:
@@ -288,19 +293,13 @@ def reg_gan_single_mode(read, metric: str = "modes_covered") -> dict:
     """Chapter 06: Reg-GAN against the plain GAN in the single-mode regime on the ring (chapter 07's runs),
     paired seeds, Wilcoxon; the means, the verdict and its evidence on ``metric``."""
     tables = {name: read(f"collapse_ring_{name}") for name in ("gan", "reg_gan")}
-    row = paired_table(pd.concat(tables.values(), ignore_index=True), metric).loc["reg_gan"]
     settings = {**METHODS["reg_gan"].defaults, **tuned_settings("reg_gan")}
     return {
         "lambda_1": float(settings["weight"]),
         "lambda_2": float(settings["lambda_mode"]),
-        "gan": float(tables["gan"][metric].mean()),
-        "reg_gan": float(tables["reg_gan"][metric].mean()),
         "hq_gan": float(tables["gan"].high_quality_fraction.mean()),
         "hq_reg_gan": float(tables["reg_gan"].high_quality_fraction.mean()),
-        "wins": row["wins / losses"],
-        "p": row["Wilcoxon p"],
-        "verdict": row["verdict"],
-        "seeds": len(tables["reg_gan"]),
+        **_paired_row(tables, metric, "reg_gan"),
     }
 
 
@@ -706,7 +705,7 @@ CHAPTER_CLAIMS: dict[str, tuple[Claim, ...]] = {
             "MSGAN at λ = 1 with four times the budget covers exactly two modes at least 90° apart on {far} of "
             "{runs} tuning seeds; its term pays {pair:.2f} for two modes 135° apart, {every:.2f} for all eight and "
             "{single:.0f} for one.",
-            lambda read: mode_seeking_landing(read("longer_ms")),
+            lambda read: {**mode_seeking_landing(read("longer_ms")), **mode_seeking_prices()},
             lambda e: e["far"] == e["runs"] and e["pair"] - e["every"] < 0.5 and e["single"] > 1000,
         ),
         Claim(

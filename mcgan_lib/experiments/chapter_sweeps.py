@@ -181,9 +181,15 @@ def _moment_reconstruction() -> dict:
     return sweeps
 
 
+def is_reported(method: str) -> bool:
+    """Whether the collapse regime reports ``method`` on seeds 0-9: a method tuned by the rule
+    (:data:`TUNING_OPTIONS`) once :data:`TUNED_SETTINGS` holds its choice, every other method at once."""
+    return method not in TUNING_OPTIONS or method in TUNED_SETTINGS
+
+
 def appendix_c_methods() -> list[str]:
     """The methods of :data:`APPENDIX_C_METHODS` that have reported runs (an MR variant once it is tuned)."""
-    return [name for name in APPENDIX_C_METHODS if name not in TUNING_OPTIONS or name in TUNED_SETTINGS]
+    return [name for name in APPENDIX_C_METHODS if is_reported(name)]
 
 
 MODE_SEEKING_SHARED = ("tune_ms", "longer_ms", "collapse_ring_gan", "collapse_ring_ms")
@@ -222,10 +228,8 @@ def _mode_regularized() -> dict:
             setup=reg_gan_setup(),
         ),
     }
-    for name in ("gan", "reg_gan"):  # chapter 07's single-mode runs on the ring (the same stored results)
-        sweeps[f"collapse_ring_{name}"] = dict(
-            method=name, method_options=tuned_settings(name), **collapse_budget("ring")
-        )
+    comparison = _comparison()  # chapter 07's single-mode runs on the ring (the same stored results)
+    sweeps |= {name: comparison[name] for name in ("collapse_ring_gan", "collapse_ring_reg_gan")}
     return sweeps
 
 
@@ -336,17 +340,12 @@ def _comparison() -> dict:
         seeds=tuning_budget()["seeds"],
         steps=choose(LONGER_BUDGET_STEPS, COMPARISON_QUICK_STEPS),
     )
-    for name in COLLAPSE_METHODS:
-        sweeps[f"collapse_ring_{name}"] = dict(
-            method=name, method_options=tuned_settings(name), **collapse_budget("ring")
-        )
+    for name in (*COLLAPSE_METHODS, *COLLAPSE_MR_METHODS):  # COLLAPSE_MR_METHODS: chapter 03's App. C runs
+        if is_reported(name):
+            sweeps[f"collapse_ring_{name}"] = dict(
+                method=name, method_options=tuned_settings(name), **collapse_budget("ring")
+            )
     sweeps["collapse_grid_gan"] = dict(method="gan", **collapse_budget("grid"))  # the grid: the plain GAN only
-    for name in COLLAPSE_MR_METHODS:  # chapter 03: MR-GAN App. C on the ring, each MR variant once tuned
-        if name in TUNING_OPTIONS and name not in TUNED_SETTINGS:
-            continue
-        sweeps[f"collapse_ring_{name}"] = dict(
-            method=name, method_options=tuned_settings(name), **collapse_budget("ring")
-        )
     sweeps["capacity_grid_gan_larger"] = dict(  # the grid: is it the generator's capacity and budget?
         task=COLLAPSE_TASKS["grid"],
         method="gan",
