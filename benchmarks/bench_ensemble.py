@@ -227,7 +227,7 @@ def _compile_rows(device: str) -> list[dict]:
 
 def _chapter07_rows(quick: bool) -> list[dict]:
     """Estimated time of chapter 07's full-mode sweeps (see the module docstring, item 5)."""
-    from mcgan_lib.experiments.chapter_sweeps import chapter_sweeps
+    from mcgan_lib.chapters import chapter_sweeps
     from mcgan_lib.sweeps import sweep
 
     saved = os.environ.pop("MCGAN_QUICK", None)

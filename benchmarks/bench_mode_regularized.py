@@ -11,8 +11,8 @@ import time
 
 import torch
 
+from mcgan_lib.chapters.ch06_mode_regularized import METHODS, train_method
 from mcgan_lib.data.toy import imbalanced_ring
-from mcgan_lib.experiments.mode_regularized import METHODS, train_method
 
 
 def _seconds_per_step(method: str, steps: int, batch_size: int) -> float:

@@ -10,46 +10,23 @@ stored full-mode results, with no training, so a sentence that stops being true 
         holds=lambda e: e["missing"] == e["seeds"],
     )
 
-``evidence`` receives ``read(name)``, which returns the chapter's stored full-mode table of sweep
-``name`` (:func:`stored_chapter_table`) and raises when none is stored; it returns the numbers the
-sentence quotes, so that no number in the prose is typed by hand. ``holds`` is the predicate.
+``evidence`` receives ``read(name, chapter=None)``, which returns the stored full-mode table of sweep
+``name`` of the claim's chapter (or of ``chapter``, for a claim about another chapter's runs) and raises
+when none is stored; it returns the numbers the sentence quotes, so that no number in the prose is typed
+by hand. ``holds`` is the predicate. The chapters declare their claims (:mod:`mcgan_lib.chapters`);
+:mod:`mcgan_lib.store` reads the stored tables and evaluates them (:func:`mcgan_lib.store.print_claims`).
+The helpers below compute the numbers that several chapters' sentences share.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
-from mcgan_lib.config import mode
-from mcgan_lib.experiments.chapter_sweeps import chapter_sweep
-from mcgan_lib.sweeps import plan_sweep, stored_description
-from mcgan_lib.tables import read_table
-from mcgan_lib.validation import check_choice
-
-
-class MissingStoredResult(LookupError):
-    """A claim asked for a stored result that is not there (run ``python -m mcgan_lib prebuild --full``)."""
-
-
-@functools.lru_cache(maxsize=256)
-def _stored_table(chapter: str, name: str) -> pd.DataFrame:
-    with mode(quick=False):
-        plan = plan_sweep(**chapter_sweep(chapter, name))
-    table = read_table(plan.stored_stem, stored_description(plan.description))
-    if table is None:
-        raise MissingStoredResult(
-            f"no stored full-mode result for {chapter}/{name}; run "
-            f"`python -m mcgan_lib prebuild --full --chapter {chapter} --sweep {name}`"
-        )
-    return table
-
-
-def stored_chapter_table(chapter: str, name: str) -> pd.DataFrame:
-    """The stored full-mode table of sweep ``name`` of ``chapter`` (a copy), read whatever the current mode."""
-    return _stored_table(chapter, name).copy()
+from mcgan_lib.methods import METHODS
+from mcgan_lib.metrics.paired import paired_table
 
 
 @dataclass(frozen=True)
@@ -58,7 +35,7 @@ class Claim:
 
     key: str
     text: str
-    evidence: Callable[[Callable[[str], pd.DataFrame]], Mapping]
+    evidence: Callable[..., Mapping]
     holds: Callable[[Mapping], bool]
 
 
@@ -78,20 +55,44 @@ class CheckedClaim:
         return self.sentence if self.holds else f"[FALSE] {self.sentence}"
 
 
-def check_claim(claim: Claim, chapter: str) -> CheckedClaim:
-    """Evaluate ``claim`` on ``chapter``'s stored results (no training)."""
-    values = dict(claim.evidence(functools.partial(stored_chapter_table, chapter)))
+def evaluate_claim(claim: Claim, read: Callable[..., pd.DataFrame]) -> CheckedClaim:
+    """``claim`` evaluated on the tables that ``read(name, chapter=None)`` returns (module docstring)."""
+    values = dict(claim.evidence(read))
     return CheckedClaim(claim, values, bool(claim.holds(values)))
 
 
-def check_claims(claims: Mapping[str, tuple[Claim, ...]], chapter: str) -> list[CheckedClaim]:
-    """Every claim of ``chapter`` in ``claims`` (chapter -> claims), evaluated."""
-    check_choice("chapter", chapter, claims)
-    return [check_claim(claim, chapter) for claim in claims[chapter]]
+# ------------------------------------------------------------------------------ numbers the chapters share
+def count_seeds(table: pd.DataFrame, predicate) -> int:
+    """How many rows (seeds) of ``table`` satisfy ``predicate(table)`` (a boolean Series)."""
+    return int(predicate(table).sum())
 
 
-def print_claims(claims: Mapping[str, tuple[Claim, ...]], chapter: str, keys=None) -> None:
-    """Print the chapter's claims (or those named in ``keys``), each marked FALSE where it does not hold."""
-    for checked in check_claims(claims, chapter):
-        if keys is None or checked.claim.key in keys:
-            print(f"- {checked}")
+def methods_with(verdicts: pd.DataFrame, verdict: str) -> str:
+    """The labels of the methods whose ``verdict`` column reads ``verdict``, joined ("none" when none)."""
+    names = [METHODS[name].label for name in verdicts.index[verdicts.verdict == verdict]]
+    return ", ".join(names) if names else "none"
+
+
+def helps_and_hurts(verdicts: pd.DataFrame) -> dict[str, str]:
+    """The methods that help and those that hurt in a :func:`~mcgan_lib.metrics.paired.paired_table`."""
+    return {"helps": methods_with(verdicts, "helps"), "hurts": methods_with(verdicts, "hurts")}
+
+
+def paired_row(tables: dict[str, pd.DataFrame], metric: str, name: str) -> dict:
+    """Means, wins / losses, Wilcoxon p and verdict of ``name`` against the plain GAN (``tables["gan"]``)."""
+    row = paired_table(pd.concat(tables.values(), ignore_index=True), metric).loc[name]
+    return {
+        "gan": float(tables["gan"][metric].mean()),
+        name: float(tables[name][metric].mean()),
+        "wins": row["wins / losses"],
+        "p": row["Wilcoxon p"],
+        "verdict": row["verdict"],
+        "seeds": len(tables[name]),
+    }
+
+
+def paired_test(table: pd.DataFrame, method: str, metric: str) -> dict:
+    """``method`` against the plain GAN on ``metric`` (paired seeds, Wilcoxon): verdict, p, wins, losses."""
+    row = paired_table(table, metric).loc[method]
+    wins, losses = (int(n) for n in row["wins / losses"].split(" / "))
+    return {"verdict": row["verdict"], "p": float(row["Wilcoxon p"]), "wins": wins, "losses": losses}

@@ -2,17 +2,21 @@
 
 Quick mode (``MCGAN_QUICK=1``, set by CI) shrinks step and sample counts so that every chapter runs
 in a few minutes on two CPU cores, while still showing the chapter's point. Read it through
-:func:`quick_mode` at call time, never at import time, so a notebook can flip it.
+:func:`quick_mode` at call time, never at import time, so a notebook can flip it. The folders the
+library reads and writes (:func:`cache_folder`, :func:`data_root`) are read from the environment too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 
 import torch
 
 QUICK_ENV_VAR = "MCGAN_QUICK"
+CACHE_ENV_VAR = "MCGAN_CACHE_DIR"
+DATA_ENV_VAR = "MCGAN_DATA_DIR"
 
 
 def quick_mode() -> bool:
@@ -38,6 +42,17 @@ def mode(quick: bool):
             os.environ.pop(QUICK_ENV_VAR, None)
         else:
             os.environ[QUICK_ENV_VAR] = previous
+
+
+def cache_folder() -> Path:
+    """The library's cache (sweeps, the digits classifier, checksum manifests): ``$MCGAN_CACHE_DIR`` or
+    ``~/.cache/mcgan`` (read at call time)."""
+    return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "mcgan")
+
+
+def data_root() -> Path:
+    """Where the full-size image data sets are read from by default: ``$MCGAN_DATA_DIR`` or ``~/data``."""
+    return Path(os.environ.get(DATA_ENV_VAR) or Path.home() / "data")
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:

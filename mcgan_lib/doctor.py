@@ -16,9 +16,10 @@ from pathlib import Path
 
 import torch
 
-from mcgan_lib.config import quick_mode, resolve_device
+from mcgan_lib.config import DATA_ENV_VAR, cache_folder, data_root, quick_mode, resolve_device
+from mcgan_lib.tasks import TASKS
+from mcgan_lib.tasks.registry import CIFAR10
 
-DATA_ENV_VAR = "MCGAN_DATA_DIR"
 PACKAGES = (
     "torch",
     "numpy",
@@ -31,13 +32,8 @@ PACKAGES = (
     "pytorch-fid",
 )
 INCEPTION_WEIGHTS = "pt_inception-2015-12-05-6726825d.pth"  # pytorch-fid's FID Inception
-# Folders the image loaders read under a data root (mcgan_lib.data.images), and how to get each.
-DATA_SETS = {
-    "CIFAR-10": ("cifar-10-batches-py", "load_cifar10(root, download=True)"),
-    "Facades": ("facades/train", "the pix2pix release's facades.tar.gz, extracted into the root"),
-    "Maps": ("maps/train", "the pix2pix release's maps.tar.gz, extracted into the root"),
-    "CelebA": ("celeba/img_align_celeba", "CelebA's aligned crops and list_eval_partition.txt, into root/celeba"),
-}
+# The data sets read under a data root: CIFAR-10 (a loader, no task) and those of the full-size tasks.
+DATA_SETS = tuple(dict.fromkeys([CIFAR10, *(task.on_disk for task in TASKS.values() if task.on_disk)]))
 
 
 @dataclass(frozen=True)
@@ -62,17 +58,6 @@ def _writable(folder: Path) -> bool:
             return True
     except OSError:
         return False
-
-
-def cache_folder() -> Path:
-    """The library's cache (sweeps, the digits classifier, checksum manifests): ``$MCGAN_CACHE_DIR`` or
-    ``~/.cache/mcgan``."""
-    return Path(os.environ.get("MCGAN_CACHE_DIR") or Path.home() / ".cache" / "mcgan")
-
-
-def data_root() -> Path:
-    """Where ``doctor`` looks for the image data sets: ``$MCGAN_DATA_DIR`` or ``~/data``."""
-    return Path(os.environ.get(DATA_ENV_VAR) or Path.home() / "data")
 
 
 def findings(data: Path | None = None) -> list[Finding]:
@@ -156,16 +141,16 @@ def findings(data: Path | None = None) -> list[Finding]:
             "first use when online",
         )
     )
-    for name, (folder, how) in DATA_SETS.items():
-        path = data / folder
+    for data_set in DATA_SETS:
+        path = data / data_set.folder
         result.append(
-            Finding(name, "ok", str(path))
+            Finding(data_set.name, "ok", str(path))
             if path.is_dir()
             else Finding(
-                name,
+                data_set.name,
                 "missing",
                 f"not in {data} ({DATA_ENV_VAR})",
-                f"the image chapters use their offline sets instead (labelled); to add it: {how}",
+                f"the image chapters use their offline sets instead (labelled); to add it: {data_set.how}",
             )
         )
     return result

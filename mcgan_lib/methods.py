@@ -27,6 +27,7 @@ from mcgan_lib.data.base import DataSource
 from mcgan_lib.experiments.fitting import fit_predictors
 from mcgan_lib.nets.dcgan import DCGANDiscriminator, DCGANEncoder
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPEncoder
+from mcgan_lib.recipes import PREDICTOR_STEPS, recipe
 from mcgan_lib.regularizers.base import Regularizer
 from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer
 from mcgan_lib.regularizers.mode_regularized import ManifoldDiffusionRegularizer, ModeRegularizer
@@ -35,7 +36,6 @@ from mcgan_lib.regularizers.moment_reconstruction import VARIANTS, MomentReconst
 from mcgan_lib.regularizers.reconstruction import Reconstruction, WithReconstruction
 from mcgan_lib.validation import check_choice, check_int
 
-PREDICTOR_STEPS = 500
 # A method's extra networks (Reg-GAN's encoder, MDGAN's D1 and D2) start from the member's seed plus these.
 EXTRA_NETWORK_SEED_OFFSETS = {"encoder": 101, "d1": 202, "d2": 303}
 
@@ -189,78 +189,34 @@ def _variant_label(variant: str) -> str:
 # ---------------------------------------------------------------------------------------------- the table
 # Chapter 07 compares two MR variants (chapter 03 compares all eight): the simplest, and the thesis's main one.
 COMPARED_MR_VARIANTS = ("gaussian_mr1", "gaussian_proxy_mr2")
-MR_REFERENCE = (
-    "MR-GAN thesis App. B: λ = 10 (pix2pix), K = 10 (the toys use K = 8: each generator step runs D on K·B samples)"
-)
-register_method(Method("gan", "GAN", _plain))
-register_method(
-    Method(
-        "gan_l2",
-        "GAN + ℓ2",
-        _reconstruction(2, 1.0),
-        {"weight": 10.0},
-        reference="MR-GAN thesis App. B: λ_ℓ2 = 1000 (super-resolution), 100 (inpainting); the toys use the MR "
-        "losses' λ = 10, so that App. C's GAN + ℓ2 and MR rows differ only in the loss",
-    )
-)
-register_method(
-    Method(
-        "gan_l1",
-        "GAN + ℓ1",
-        _reconstruction(1, 1.0),
-        {"weight": 1.0},
-        in_comparison=False,
-        reference="pix2pix and MR-GAN thesis App. B: λ_ℓ1 = 100",
-    )
-)
-register_method(Method("l2", "ℓ2 alone", _reconstruction(2, 0.0), {"weight": 1.0}, in_comparison=False))
-register_method(Method("l1", "ℓ1 alone", _reconstruction(1, 0.0), {"weight": 1.0}, in_comparison=False))
-register_method(
-    Method("ms", "MSGAN", _mode_seeking, {"weight": 1.0, "reduction": "batch"}, reference="MSGAN Eq. 2: λ_ms = 1")
-)
-register_method(
-    Method(
-        "hm",
-        "HMGAN",
-        _hierarchical,
-        {"weight": 1.0, "ere": 0.0, "pairs": "batch", "bounds": None, "out_of_range": "error"},
-        reference="HMGAN Eq. 3: every ERE λ^(i) = 0 (HMGAN¹), β = 1",
-    )
-)
+
+
+def _register(name: str, label: str, build: Callable[..., Regularizer | None], **options) -> None:
+    """Register ``name`` with its defaults and their source from :data:`mcgan_lib.recipes.RECIPES`."""
+    default = recipe(name)
+    register_method(Method(name, label, build, default.settings, reference=default.source, **options))
+
+
+_register("gan", "GAN", _plain)
+_register("gan_l2", "GAN + ℓ2", _reconstruction(2, 1.0))
+_register("gan_l1", "GAN + ℓ1", _reconstruction(1, 1.0), in_comparison=False)
+_register("l2", "ℓ2 alone", _reconstruction(2, 0.0), in_comparison=False)
+_register("l1", "ℓ1 alone", _reconstruction(1, 0.0), in_comparison=False)
+_register("ms", "MSGAN", _mode_seeking)
+_register("hm", "HMGAN", _hierarchical)
 for _variant in VARIANTS:
-    _defaults = {"weight": 10.0, "samples_per_input": 8, "pooling": "per_input"}
-    if parse_variant(_variant)[2]:
-        _defaults["predictor_steps"] = PREDICTOR_STEPS
-    register_method(
-        Method(
-            _variant,
-            _variant_label(_variant),
-            _moment_reconstruction(_variant),
-            _defaults,
-            in_comparison=_variant in COMPARED_MR_VARIANTS,
-            reference=MR_REFERENCE,
-        )
+    _register(
+        _variant,
+        _variant_label(_variant),
+        _moment_reconstruction(_variant),
+        in_comparison=_variant in COMPARED_MR_VARIANTS,
     )
-register_method(
-    Method(
-        "reg_gan",
-        "Reg-GAN",
-        _reg_gan,
-        {"weight": 0.5, "lambda_mode": 0.5},
-        conditional=False,
-        reference="Che et al. Eq. 3: λ1 (geometric), λ2 (mode)",
-    )
-)
-register_method(
-    Method("mdgan", "MDGAN", _mdgan, {"weight": 0.5}, conditional=False, reference="Che et al., MDGAN manifold step: λ")
-)
+_register("reg_gan", "Reg-GAN", _reg_gan, conditional=False)
+_register("mdgan", "MDGAN", _mdgan, conditional=False)
 
 
 # MSGAN and HMGAN on image-to-image tasks keep pix2pix's ℓ1 term (see WithReconstruction): one "+ ℓ1"
-# method per diversity term, with pix2pix's λ_ℓ1 = 100 (as MR-GAN's baselines, thesis App. B).
-PIX2PIX_L1_WEIGHT = 100.0
-
-
+# method per diversity term.
 def _with_l1(build: Callable[..., Regularizer]):
     def build_with_l1(data, setup, seed, l1_weight, **settings):
         return WithReconstruction(build(data, setup, seed, **settings), l1_weight, p=1)
@@ -269,14 +225,4 @@ def _with_l1(build: Callable[..., Regularizer]):
 
 
 for _name in ("ms", "hm"):
-    _method = METHODS[_name]
-    register_method(
-        Method(
-            f"{_name}_l1",
-            f"{_method.label} + ℓ1",
-            _with_l1(_method.build),
-            {**_method.defaults, "l1_weight": PIX2PIX_L1_WEIGHT},
-            in_comparison=False,
-            reference=f"{_method.reference}; pix2pix's ℓ1 kept, with its λ_ℓ1 = 100",
-        )
-    )
+    _register(f"{_name}_l1", f"{METHODS[_name].label} + ℓ1", _with_l1(METHODS[_name].build), in_comparison=False)

@@ -4,7 +4,7 @@ ensembles and cached on disk.
     table = sweep("ring", "ms", grid={"weight": [0.1, 1, 10]}, seeds=range(10))
 
 returns a tidy pandas table, one row per member: the task, the method, one column per grid key, the
-seed, the data's own metrics (``data.evaluate``: modes captured, high-quality fraction, reverse KL;
+seed, the data's own metrics (:func:`mcgan_lib.tasks.evaluate`: modes captured, high-quality fraction, reverse KL;
 branches per condition for the conditional toy), ``diverged_at_step`` (NaN when the member trained to
 the end), ``train_seconds`` (its ensemble's training time divided by the number of members: the cost
 per member), ``samples`` (``keep_samples`` generated points, numpy) and, with
@@ -55,15 +55,13 @@ import torch
 
 import mcgan_lib
 from mcgan_lib.data.base import DataSource
-from mcgan_lib.data.tasks import make_task
 from mcgan_lib.ensemble import PER_MEMBER_SETTINGS, EnsembleTrainer, Member, regularizer_structure, unbatchable_reason
-from mcgan_lib.experiments.images import ImageSetup
-from mcgan_lib.experiments.paired import PairedSetup
 from mcgan_lib.experiments.setup import ExperimentSetup
-from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP
-from mcgan_lib.methods import METHODS, build_method, comparison_methods, get_method, method_settings
+from mcgan_lib.methods import METHODS, comparison_methods, get_method, method_settings
 from mcgan_lib.nets.base import generate
+from mcgan_lib.runs import RunSpec, default_setup
 from mcgan_lib.tables import canonical, read_table, write_table
+from mcgan_lib.tasks import evaluate, make_task
 from mcgan_lib.training import Trainer, TrainingDivergedError
 from mcgan_lib.validation import check_choice, check_float, check_int
 
@@ -163,16 +161,23 @@ def _grid_settings(grid: Mapping | None, method: str) -> list[dict]:
     return [dict(zip(keys, combo)) for combo in itertools.product(*(list(grid[k]) for k in keys))]
 
 
-def _member(data, method: str, setup: ExperimentSetup, steps: int, options: dict, setting: dict, seed: int) -> Member:
+def run_spec(plan: SweepPlan, setting: dict, seed: int) -> RunSpec:
+    """The run of one member: the sweep's method options overridden by its grid ``setting`` (training keys
+    of :data:`TRAIN_GRID_KEYS` go to the TrainConfig, ``lr`` to both networks) with the seed."""
     train = {k: v for k, v in setting.items() if k in TRAIN_GRID_KEYS}
     if "lr" in train:
         lr = train.pop("lr")
         train.setdefault("lr_g", lr)
         train.setdefault("lr_d", lr)
-    settings = {**options, **{k: v for k, v in setting.items() if k not in TRAIN_GRID_KEYS}}
-    generator, discriminator = setup.networks(data, seed)
-    config = setup.train_config(seed, steps, log_every=max(1, steps // 50) if steps else 1, **train)
-    return Member(generator, discriminator, config, build_method(method, data, setup, seed, **settings))
+    steps = plan.steps
+    train["log_every"] = max(1, steps // 50) if steps else 1
+    settings = {**plan.options, **{k: v for k, v in setting.items() if k not in TRAIN_GRID_KEYS}}
+    return RunSpec(plan.data, plan.method, settings, plan.setup, seed, steps, train)
+
+
+def _member(plan: SweepPlan, setting: dict, seed: int) -> Member:
+    run = run_spec(plan, setting, seed).build(plan.data)
+    return Member(run.generator, run.discriminator, run.config, run.regularizer)
 
 
 def _group_key(member: Member) -> str:
@@ -207,15 +212,6 @@ class SweepPlan:
     @property
     def stored_stem(self) -> Path:
         return stored_stem(self.method, self.description)
-
-
-def default_setup(data: DataSource) -> ExperimentSetup:
-    """The setup a sweep uses when given none: chapter 01's ``PLAIN_GAN_SETUP`` for flat (toy) data, the
-    DCGAN :class:`~mcgan_lib.experiments.images.ImageSetup` for images, and the U-Net/SRResNet
-    :class:`~mcgan_lib.experiments.paired.PairedSetup` for paired images."""
-    if getattr(data, "kind", None) == "paired":
-        return PairedSetup()
-    return ImageSetup() if len(data.data_shape) == 3 else PLAIN_GAN_SETUP
 
 
 def plan_sweep(
@@ -342,12 +338,12 @@ def _lookup_or_train(plan: SweepPlan, keep_generators, cache, cache_dir, stored,
         if problem:
             warnings.warn(f"sweep cache: {problem}; training without caching the result", stacklevel=3)
             cache = False
-    members = [_member(data, method, setup, plan.steps, plan.options, setting, seed) for setting, seed in jobs]
+    members = [_member(plan, setting, seed) for setting, seed in jobs]
     rows = [None] * len(jobs)
     for chunk, trained in _train(data, members, engine, max_members, progress):
         for index, (generator, diverged, seconds) in zip(chunk, trained):
             setting, seed = jobs[index]
-            metrics = data.evaluate(generator, n_eval_samples)
+            metrics = evaluate(data, generator, n_eval_samples)
             if diverged is not None:  # its last finite weights are not a trained model: no scores
                 metrics = {key: float("nan") for key in metrics}
             row = {

@@ -17,6 +17,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
+from mcgan_lib.data.paired import PairedTask
 from mcgan_lib.data.toy import GaussianMixture
 from mcgan_lib.losses import generator_loss
 from mcgan_lib.validation import check_choice, check_int
@@ -573,6 +574,42 @@ def tile_images(images: torch.Tensor | np.ndarray, ncols: int = 10, pad: int = 1
     return canvas[0].numpy() if channels == 1 else canvas.permute(1, 2, 0).numpy()
 
 
+def _displayable(images: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
+    """Input images (N, C, h, w) shown beside outputs of ``shape``: the first three channels (inpainting's
+    masked image without its mask), grey made RGB, low resolution enlarged (nearest)."""
+    channels = shape[0]
+    images = images[:, :channels] if images.shape[1] >= channels else images[:, :1].expand(-1, channels, -1, -1)
+    if tuple(images.shape[2:]) != tuple(shape[1:]):
+        images = torch.nn.functional.interpolate(images, size=shape[1:], mode="nearest")
+    return images
+
+
+@torch.no_grad()
+def sample_grid(
+    task: PairedTask, generator, n_inputs: int = 4, n_noises: int = 8, seed: int = 0, min_side: int = 64
+) -> np.ndarray:
+    """One row per test input: the input, its target, then G(x, z) for ``n_noises`` latents (drawn from
+    ``seed``), as an (H, W, 3) uint8 array with 1-pixel white gaps; images smaller than ``min_side`` pixels
+    are enlarged by an integer factor (nearest), larger ones keep their own resolution."""
+    from mcgan_lib.metrics.lpips_diversity import generate_outputs
+
+    n_inputs = min(check_int("n_inputs", n_inputs, minimum=1), len(task.test))
+    check_int("n_noises", n_noises, minimum=1)
+    device = next(generator.parameters()).device
+    inputs = task.test.inputs[:n_inputs]
+    outputs = generate_outputs(generator, inputs.reshape(n_inputs, -1), n_noises, seed=seed, device=device)
+    shape = task.data_shape
+    rows = [
+        torch.cat([_displayable(inputs[i : i + 1], shape), task.test.images[i : i + 1], outputs[i]])
+        for i in range(n_inputs)
+    ]
+    tiles = tile_images(torch.cat(rows).float(), ncols=n_noises + 2)
+    tiles = np.repeat(tiles[..., None], 3, axis=2) if tiles.ndim == 2 else tiles
+    factor = max(1, math.ceil(min_side / min(shape[1:])))
+    tiles = tiles.repeat(factor, axis=0).repeat(factor, axis=1)
+    return (tiles * 255).round().astype(np.uint8)
+
+
 def image_grid(
     panels: dict[str, torch.Tensor | np.ndarray], ncols: int = 10, panel_columns: int = 2, scale: int | None = None
 ) -> Figure:
@@ -694,7 +731,7 @@ def plot_setting_heatmaps(
 
 
 def plot_encoder_history(table, title: str | None = None) -> Figure:
-    """Four panels over training from :func:`mcgan_lib.experiments.mode_regularized.encoder_history`: the
+    """Four panels over training from :func:`mcgan_lib.chapters.ch06_mode_regularized.encoder_history`: the
     share of G(z) on the mode it holds and on the others; the fraction of reconstructions G(E(x)) on their
     own mode; the mean code norm ‖E(x)‖ against the prior's; D(G(E(x))). Held mode solid, others dashed."""
     _check_columns(table, step="step", g_share="g_share_held", codes="code_norm_others")

@@ -13,15 +13,18 @@ import io
 import threading
 from dataclasses import dataclass
 
-from mcgan_lib.data.tasks import make_task
 from mcgan_lib.experiments import PLAIN_GAN_SETUP, ToySetup
 from mcgan_lib.metrics.toy import evaluate_mixture
-from mcgan_lib.training import Trainer
+from mcgan_lib.runs import RunSpec
+from mcgan_lib.tasks import make_task
 from mcgan_lib.validation import check_int
 
 
 @dataclass
 class SessionSettings:
+    """What the panel's sliders set: the task, the learning rate, the length, the latent size, the batch
+    and the seed; :meth:`run_spec` makes them a run of ``setup``."""
+
     task: str = "ring"
     lr: float = PLAIN_GAN_SETUP.lr
     steps: int = 3000
@@ -29,34 +32,21 @@ class SessionSettings:
     batch_size: int = PLAIN_GAN_SETUP.batch_size
     seed: int = 0
 
+    def run_spec(self, setup: ToySetup = PLAIN_GAN_SETUP, method: str = "gan", method_settings=None) -> RunSpec:
+        setup = setup.replace(lr=self.lr, latent_dim=self.latent_dim, batch_size=self.batch_size)
+        return RunSpec(self.task, method, dict(method_settings or {}), setup, self.seed, self.steps)
+
 
 class TrainingSession:
-    """A toy GAN trained in chunks, so a UI can pause, step and redraw between chunks.
+    """A toy GAN (a :class:`~mcgan_lib.runs.RunSpec`) trained in chunks, so a UI can pause, step and redraw
+    between chunks; two sessions of the same spec but the method start from the same networks and data."""
 
-    ``method`` (a name of :data:`mcgan_lib.methods.METHODS`, default the plain GAN) with ``method_settings``
-    adds its regularizer; two sessions with the same settings start from the same networks and data stream.
-    """
-
-    def __init__(
-        self,
-        settings: SessionSettings,
-        setup: ToySetup = PLAIN_GAN_SETUP,
-        method: str = "gan",
-        method_settings: dict | None = None,
-    ):
-        from mcgan_lib.methods import build_method, get_method
-
-        self.settings = settings
-        self.data = make_task(settings.task)
-        self.setup = setup.replace(lr=settings.lr, latent_dim=settings.latent_dim, batch_size=settings.batch_size)
-        generator, discriminator = self.setup.networks(self.data, settings.seed)
-        config = self.setup.train_config(settings.seed, steps=settings.steps)
-        method_settings = dict(method_settings or {})
-        regularizer = build_method(method, self.data, self.setup, settings.seed, **method_settings)
-        shown = ", ".join(f"{k}={v}" for k, v in method_settings.items())
-        self.label = get_method(method).label + (f" ({shown})" if shown else "")
-        self.trainer = Trainer(self.data, generator, discriminator, config, regularizer=regularizer)
-        self.coverage = evaluate_mixture(generator, self.data, n_samples=1000)
+    def __init__(self, spec: RunSpec):
+        self.spec = spec
+        self.data = make_task(spec.task)
+        self.label = spec.label
+        self.trainer = spec.trainer(data=self.data)
+        self.coverage = evaluate_mixture(self.trainer.generator, self.data, n_samples=1000)
 
     @property
     def step(self) -> int:
@@ -64,12 +54,12 @@ class TrainingSession:
 
     @property
     def finished(self) -> bool:
-        return self.trainer.step >= self.settings.steps
+        return self.trainer.step >= self.trainer.config.steps
 
     def run_chunk(self, n: int) -> int:
-        """Train up to ``n`` more steps (never past ``settings.steps``); return the steps done."""
+        """Train up to ``n`` more steps (never past the run's steps); return the steps done."""
         n = check_int("n", n, minimum=1)
-        todo = min(n, self.settings.steps - self.trainer.step)
+        todo = min(n, self.trainer.config.steps - self.trainer.step)
         if todo > 0:
             self.trainer.train(steps=todo)
             self.coverage = evaluate_mixture(self.trainer.generator, self.data, n_samples=1000)
@@ -78,7 +68,7 @@ class TrainingSession:
     def status(self) -> str:
         c = self.coverage
         return (
-            f"{self.label}: step {self.step}/{self.settings.steps} · modes captured "
+            f"{self.label}: step {self.step}/{self.trainer.config.steps} · modes captured "
             f"{c.modes_captured}/{self.data.n_modes} · high-quality {c.high_quality_fraction:.0%} · "
             f"reverse KL {c.reverse_kl:.2f}"
         )
@@ -108,12 +98,15 @@ def _is_widget_list(control) -> bool:
     return isinstance(control, (list, tuple)) and bool(control) and all(hasattr(c, "value") for c in control)
 
 
-LEARNING_RATES = (1e-5, 3e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 1e-2)
+PANEL_TASKS = ("ring", "grid", "imbalanced_ring", "unit_ring", "unit_grid", "unit_imbalanced_ring")
+LEARNING_RATES = (1e-5, 3e-5, 1e-4, 1.5e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 1e-2)
 
 
 class TrainingPanel:
     """Sliders, Run / Pause / Step buttons and a live figure around a :class:`TrainingSession`.
 
+    ``setup`` gives the networks and optimiser (the sliders change its learning rate, latent size and batch),
+    e.g. ``COLLAPSE_SETUP`` with a ``unit_*`` task for the book's shared regime.
     With ``method`` (a registry name) the panel trains the plain GAN and the regularized one side by side,
     from the same seed (the same initial networks), and shows both figures. ``controls`` maps each setting
     of the method to the widget that sets it (a list of widgets gives a list, e.g. HMGAN's per-layer ERE;
@@ -122,12 +115,21 @@ class TrainingPanel:
     """
 
     def __init__(
-        self, task: str = "ring", steps: int = 3000, update_every: int = 100, method: str | None = None, controls=None
+        self,
+        task: str = "ring",
+        steps: int = 3000,
+        update_every: int = 100,
+        method: str | None = None,
+        controls=None,
+        setup: ToySetup = PLAIN_GAN_SETUP,
     ):
         import ipywidgets as w
 
         from mcgan_lib.methods import method_settings
 
+        if not isinstance(setup, ToySetup):
+            raise ValueError(f"setup must be a ToySetup (the panel trains toys), got {type(setup).__name__}")
+        self.setup = setup
         self.method = method
         self.controls = dict(controls or {})
         if method is not None:
@@ -135,21 +137,19 @@ class TrainingPanel:
         elif self.controls:
             raise ValueError("controls set a method's settings; pass method= as well")
         style = {"description_width": "90px"}
-        self.task = w.Dropdown(options=["ring", "grid", "imbalanced_ring"], value=task, description="task", style=style)
+        self.task = w.Dropdown(options=list(PANEL_TASKS), value=task, description="task", style=style)
         # a selection, not a FloatLogSlider: the browser snaps a log slider's value to its exponent grid
         # (3e-4 became 3.16e-4), so the value shown would not be the value the text names
         self.lr = w.SelectionSlider(
             options=[(f"{lr:g}", lr) for lr in LEARNING_RATES],
-            value=PLAIN_GAN_SETUP.lr,
+            value=setup.lr,
             description="learning rate",
             style=style,
         )
         self.steps = w.IntSlider(value=steps, min=100, max=20000, step=100, description="steps", style=style)
-        self.latent_dim = w.IntSlider(
-            value=PLAIN_GAN_SETUP.latent_dim, min=1, max=64, description="latent size", style=style
-        )
+        self.latent_dim = w.IntSlider(value=setup.latent_dim, min=1, max=64, description="latent size", style=style)
         self.batch_size = w.IntSlider(
-            value=PLAIN_GAN_SETUP.batch_size, min=16, max=1024, step=16, description="batch size", style=style
+            value=setup.batch_size, min=16, max=1024, step=16, description="batch size", style=style
         )
         self.seed = w.IntText(value=0, description="seed", style=style)
         self.update_every = w.IntSlider(
@@ -247,11 +247,10 @@ class TrainingPanel:
         if self._thread is not None and self._thread.is_alive():
             self._paused.set()
             self._thread.join()
-        self.sessions = [TrainingSession(self.settings())]
+        self.sessions = [TrainingSession(self.settings().run_spec(self.setup))]
         if self.method is not None:
-            self.sessions.append(
-                TrainingSession(self.settings(), method=self.method, method_settings=self.method_settings())
-            )
+            spec = self.settings().run_spec(self.setup, self.method, self.method_settings())
+            self.sessions.append(TrainingSession(spec))
         if paused:
             self._paused.set()
         else:

@@ -219,3 +219,39 @@ def test_taught_in_rejects_two_chapters():
 
     with pytest.raises(ValueError, match="more than one chapter"):
         taught_in(function)
+
+
+def test_the_table_glue_selects_rows_by_column_values():
+    import pandas as pd
+
+    from mcgan_lib.book import labelled, mean_of, method_label, seeds_of
+
+    table = pd.concat(
+        [
+            labelled(pd.DataFrame({"seed": [0, 1], "fid": [1.0, 3.0]}), "a"),
+            labelled(pd.DataFrame({"seed": [0], "fid": [5.0]}), "b"),
+        ],
+        ignore_index=True,
+    )
+    assert mean_of(table, "fid", setting="a") == 2.0 and mean_of(table, "fid") == 3.0
+    assert seeds_of(table, "fid", setting="a").tolist() == [1.0, 3.0]
+    assert seeds_of(table, "seed", setting="b", fid=5.0).tolist() == [0]
+    with pytest.raises(ValueError, match="no column 'task'"):
+        mean_of(table, "fid", task="ring")
+    assert method_label("ms") == "MSGAN" and method_label("ms", with_weight=True) == "MSGAN (λ 1)"
+    assert method_label("gan", with_weight=True) == method_label("gan")
+
+
+def test_noises_of_returns_one_inputs_outputs():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from mcgan_lib.book import noises_of
+    from mcgan_lib.data.paired import DISPLAY_NOISES
+
+    task = SimpleNamespace(data_shape=(1, 2, 2), condition_dim=4)
+    samples = np.concatenate([np.zeros((2 * DISPLAY_NOISES, 4)), np.arange(2 * DISPLAY_NOISES * 4).reshape(-1, 4)], 1)
+    second = noises_of(task, samples, which=1)
+    assert tuple(second.shape) == (DISPLAY_NOISES, 1, 2, 2)
+    assert float(second[0].flatten()[0]) == float(samples[DISPLAY_NOISES, 4])

@@ -2,9 +2,9 @@
 
 import pytest
 
-from mcgan_lib.claims import Claim, MissingStoredResult, check_claim, check_claims, stored_chapter_table
-from mcgan_lib.experiments.chapter_claims import CHAPTER_CLAIMS
-from mcgan_lib.experiments.chapter_sweeps import CHAPTERS
+from mcgan_lib.chapters import CHAPTER_CLAIMS, CHAPTERS
+from mcgan_lib.claims import Claim
+from mcgan_lib.store import MissingStoredResult, check_claim, check_claims, stored_chapter_table
 
 
 @pytest.mark.parametrize("chapter", sorted(CHAPTER_CLAIMS))
@@ -43,21 +43,22 @@ def test_claim_numbers_come_from_the_stored_table():
 
 
 def test_a_missing_stored_result_is_a_clear_error(monkeypatch, tmp_path):
-    import mcgan_lib.claims as claims
+    import mcgan_lib.store as store
 
     monkeypatch.setenv("MCGAN_RESULTS_DIR", str(tmp_path))
-    claims._stored_table.cache_clear()
+    store._stored_table.cache_clear()
     try:
         with pytest.raises(MissingStoredResult, match="prebuild --full --chapter 01_eight_gaussians"):
             stored_chapter_table("01_eight_gaussians", "ring_plain")
     finally:
-        claims._stored_table.cache_clear()
+        store._stored_table.cache_clear()
     with pytest.raises(ValueError, match="chapter must be one of"):
         check_claims(CHAPTER_CLAIMS, "99_missing")
 
 
 def test_tuned_settings_are_the_rule_applied_to_the_stored_tuning_runs():
-    from mcgan_lib.experiments.chapter_sweeps import TUNED_SETTINGS, chapter_sweeps
+    from mcgan_lib.chapters import chapter_sweeps
+    from mcgan_lib.chapters.ch07_comparison import TUNED_SETTINGS
     from mcgan_lib.experiments.tuning import TUNING_SEEDS, tuned_setting
 
     entries = chapter_sweeps("07_comparison")

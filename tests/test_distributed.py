@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from mcgan_lib.data.images import ImageDataset
+from mcgan_lib.data.image_dataset import ImageDataset
 from mcgan_lib.distributed import (
     DistributedModule,
     broadcast_buffers,

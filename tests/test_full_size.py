@@ -16,22 +16,19 @@ import pandas as pd
 import pytest
 import torch
 
+from mcgan_lib.chapters.ch09_paired_translation import TRANSLATION_METHODS, TRANSLATION_SETUP
+from mcgan_lib.chapters.ch10_super_resolution_inpainting import RESTORATION_METHODS, RESTORATION_SETUPS
 from mcgan_lib.checkpoint import load_checkpoint
 from mcgan_lib.cli import main
-from mcgan_lib.data import images
-from mcgan_lib.experiments.chapter_sweeps import (
-    RESTORATION_METHODS,
-    RESTORATION_SETUPS,
-    TRANSLATION_METHODS,
-    TRANSLATION_SETUP,
-)
+from mcgan_lib.data import pix2pix
+from mcgan_lib.data.celeba import CELEBA_PARTITION_MD5
 from mcgan_lib.experiments.full_size import (
     FULL_SIZE_TASKS,
-    MR_VARIANTS,
     TASK_CONFIGURATIONS,
     full_size_run,
     on_device,
 )
+from mcgan_lib.regularizers.moment_reconstruction import VARIANTS as MR_VARIANTS
 from mcgan_lib.tables import read_table, write_table
 
 CPU = ["--device", "cpu"]
@@ -49,7 +46,7 @@ def write_pix2pix(root: Path, name: str = "facades", side: int = 32) -> Path:
     from PIL import Image
 
     rng = np.random.default_rng(0)
-    for split, count in images.PIX2PIX_SIZES[name].items():
+    for split, count in pix2pix.PIX2PIX_SIZES[name].items():
         folder = root / name / split
         folder.mkdir(parents=True)
         for i in range(count):
@@ -93,7 +90,7 @@ def test_pix2pix_tasks_hold_pix2pix_msgan_hmgan_and_mr_gan_values(task):
     assert (setup.optimizer, setup.lr, setup.betas, setup.batch_size) == ("adam", 2e-4, (0.5, 0.999), 1)
     assert (setup.latent_dim, setup.noise_injection, setup.gan_loss) == (8, "all", "non_saturating")
     assert base.settings["weight"] == 100.0  # pix2pix's λ_ℓ1
-    train_size = images.PIX2PIX_SIZES[task]["train"]
+    train_size = pix2pix.PIX2PIX_SIZES[task]["train"]
     assert base.total_steps(train_size) == 200 * train_size  # 200 epochs at batch 1
 
     ms = full_size_run(task, "ms_l1")
@@ -218,7 +215,7 @@ def test_tiny_srresnet_and_glcic_runs_on_the_offline_tasks(tmp_path, task, metho
 
 def test_tiny_celeba_runs_from_the_command_line(tmp_path, monkeypatch):
     md5 = write_celeba(tmp_path / "data")
-    monkeypatch.setattr(images, "CELEBA_PARTITION_MD5", md5)  # our synthetic partition file's checksum
+    monkeypatch.setattr("mcgan_lib.data.celeba.CELEBA_PARTITION_MD5", md5)  # our synthetic partition file's checksum
     for task, method in (("celeba_sr", "gan_l2"), ("celeba_inpainting", "gaussian_proxy_mr2")):
         out = tmp_path / task
         assert (
@@ -281,9 +278,9 @@ def test_missing_data_set_is_one_line_with_where_to_get_it_and_status_2(tmp_path
     celeba = ["train", "--task", "celeba_sr", "--out", str(out), *CPU, "--data-root"]
     with pytest.raises(SystemExit, match="CelebA's list_eval_partition.txt was not found") as missing:
         main([*celeba, str(tmp_path / "empty")])
-    assert images.CELEBA_PARTITION_MD5 in str(missing.value) and "\n" not in str(missing.value)
+    assert CELEBA_PARTITION_MD5 in str(missing.value) and "\n" not in str(missing.value)
     write_celeba(tmp_path / "other")  # a partition file that is not the release's
-    with pytest.raises(SystemExit, match=f"published checksum is {images.CELEBA_PARTITION_MD5}"):
+    with pytest.raises(SystemExit, match=f"published checksum is {CELEBA_PARTITION_MD5}"):
         main([*celeba, str(tmp_path / "other")])
 
 

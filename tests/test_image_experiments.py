@@ -7,14 +7,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mcgan_lib.data.images import ClassConditionalDigits, StackedDigits, digits_images, edges_to_photo_pairs
-from mcgan_lib.data.tasks import IMAGE_TASKS, PAIRED_TASKS, TOY_TASKS, make_task
-from mcgan_lib.experiments.chapter_sweeps import CATEGORICAL_METHODS, chapter_sweeps
+from mcgan_lib.chapters import chapter_sweeps
+from mcgan_lib.chapters.ch08_categorical import CATEGORICAL_METHODS
+from mcgan_lib.data.digits import ClassConditionalDigits, digits_images
+from mcgan_lib.data.paired import edges_to_photo_pairs
+from mcgan_lib.data.stacked_digits import StackedDigits
 from mcgan_lib.experiments.images import BALANCED_SETUP, CATEGORICAL_SETUP, ImageSetup
 from mcgan_lib.experiments.toy import PLAIN_GAN_SETUP
 from mcgan_lib.metrics.stacked_digits import mode_statistics
 from mcgan_lib.nets.dcgan import DCGANDiscriminator, DCGANGenerator
-from mcgan_lib.sweeps import default_setup, sweep
+from mcgan_lib.runs import default_setup
+from mcgan_lib.sweeps import sweep
+from mcgan_lib.tasks import evaluate, make_task, task_names
+from mcgan_lib.tasks.evaluators import score_class_conditional_digits, score_stacked_digits
 from mcgan_lib.viz import image_grid, stored_images, tile_images
 
 
@@ -29,10 +34,10 @@ def test_strict_mode_count_hand_computed():
 def test_stacked_digits_scores_real_digits_as_every_mode_and_a_repeated_image_as_one():
     data = StackedDigits()
     real, _ = data.sample_with_modes(26000, torch.Generator().manual_seed(0))
-    scores = data.score(real)
+    scores = score_stacked_digits(data, real)
     assert scores["modes_captured"] == 1000 and scores["modes_covered"] >= 995
     assert scores["kl_to_uniform"] < 0.05  # the finite-sample floor is about 999 / 52,000 = 0.019
-    collapsed = data.score(real[:1].expand(2000, -1, -1, -1))
+    collapsed = score_stacked_digits(data, real[:1].expand(2000, -1, -1, -1))
     assert (collapsed["modes_captured"], collapsed["modes_covered"]) == (1.0, 1.0)
     assert collapsed["kl_to_uniform"] == pytest.approx(math.log(1000))
     assert (data.coverage_metric, data.strict_coverage_metric, data.full_coverage) == (
@@ -41,7 +46,7 @@ def test_stacked_digits_scores_real_digits_as_every_mode_and_a_repeated_image_as
         1000,
     )
     generator, _ = CATEGORICAL_SETUP.networks(data, seed=0)
-    untrained = data.evaluate(generator, n_samples=3000)  # 3,000 samples: one batch of 4,096 is not filled
+    untrained = evaluate(data, generator, n_samples=3000)  # 3,000 samples: one batch of 4,096 is not filled
     assert (
         set(untrained) == {"modes_captured", "modes_covered", "kl_to_uniform"} and untrained["modes_captured"] <= 1000
     )
@@ -50,15 +55,18 @@ def test_stacked_digits_scores_real_digits_as_every_mode_and_a_repeated_image_as
 def test_class_conditional_digits_scores_real_test_digits_near_real_and_one_image_a_class_as_collapsed():
     data = ClassConditionalDigits()
     test = digits_images("test")
-    real = data.score([test.images[test.labels == c] for c in range(10)])  # each held-out digit once
+    each_once = [test.images[test.labels == c] for c in range(10)]  # each held-out digit once
+    real = score_class_conditional_digits(data, each_once)
     assert real["class_accuracy"] > 0.95  # the classifier reads held-out digits as their class
     assert 0.9 < real["diversity_ratio"] < 1.1
     assert real["ndb_fraction"] <= 0.1 and real["jsd"] < 0.06
-    collapsed = data.score([test.images[test.labels == c][:1].expand(50, -1, -1, -1) for c in range(10)])
+    collapsed = score_class_conditional_digits(
+        data, [test.images[test.labels == c][:1].expand(50, -1, -1, -1) for c in range(10)]
+    )
     assert collapsed["diversity_ratio"] == 0.0
     assert collapsed["ndb_fraction"] >= 0.7 and collapsed["jsd"] > 0.3
     with pytest.raises(ValueError, match="10 tensors"):
-        data.score([test.images[:5]] * 9)
+        score_class_conditional_digits(data, [test.images[:5]] * 9)
 
 
 def test_class_conditional_digits_shows_every_class_in_stored_samples():
@@ -122,8 +130,9 @@ def test_chapter_08_trains_each_family_on_both_digit_tasks():
         assert {sweeps[f"{task}_{m}"]["method"] for m in CATEGORICAL_METHODS} == set(CATEGORICAL_METHODS)
         assert all(sweeps[f"{task}_{m}"]["setup"] is CATEGORICAL_SETUP for m in CATEGORICAL_METHODS)
     assert sweeps["stacked_digits_balanced_gan"]["setup"] is BALANCED_SETUP
-    assert set(IMAGE_TASKS) == {"stacked_digits", "digits", "digit_images", "photo_images", *PAIRED_TASKS}
-    assert not set(IMAGE_TASKS) & set(TOY_TASKS)
+    images = task_names("image", "held_out", "paired")
+    assert set(images) == {"stacked_digits", "digits", "digit_images", "photo_images", *task_names("paired")}
+    assert not set(images) & set(task_names("toy2d", "toy_conditional"))
 
 
 def test_tile_images_places_each_image_and_pads_with_white():

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from mcgan_lib.data.images import StackedDigits, digits_images
+from mcgan_lib.data.digits import digits_images
+from mcgan_lib.data.stacked_digits import StackedDigits
 from mcgan_lib.metrics.fid import (
     FeatureStatistics,
     RandomConvFeatures,

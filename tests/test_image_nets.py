@@ -3,7 +3,9 @@
 import pytest
 import torch
 
-from mcgan_lib.data.images import ImageDataset, StackedDigits, inpainting_pairs, super_resolution_pairs
+from mcgan_lib.data.image_dataset import ImageDataset
+from mcgan_lib.data.paired import inpainting_pairs, super_resolution_pairs
+from mcgan_lib.data.stacked_digits import StackedDigits
 from mcgan_lib.nets.base import build_network
 from mcgan_lib.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from mcgan_lib.nets.inpainting import GLCICDiscriminator, GLCICGenerator

@@ -9,27 +9,21 @@ import pytest
 import torch
 from PIL import Image
 
-from mcgan_lib.data.images import (
-    CIFAR10_MD5,
-    ChecksumError,
-    DatasetNotFoundError,
-    ImageDataset,
-    StackedDigits,
+from mcgan_lib.data.celeba import load_celeba
+from mcgan_lib.data.checksums import ChecksumError, DatasetNotFoundError, file_md5, manifest_path
+from mcgan_lib.data.cifar10 import CIFAR10_MD5, load_cifar10
+from mcgan_lib.data.digits import digits_images
+from mcgan_lib.data.image_dataset import ImageDataset
+from mcgan_lib.data.paired import (
     centre_hole_mask,
-    digits_images,
     edges_to_photo_pairs,
-    file_md5,
     grey_to_colour_pairs,
     inpainting_pairs,
-    load_celeba,
-    load_cifar10,
-    load_pix2pix,
-    manifest_path,
-    photo_patches,
-    small_faces,
     super_resolution_pairs,
-    texture_patches,
 )
+from mcgan_lib.data.photos import photo_patches, small_faces, texture_patches
+from mcgan_lib.data.pix2pix import load_pix2pix
+from mcgan_lib.data.stacked_digits import StackedDigits
 
 
 @pytest.fixture(autouse=True)
@@ -262,7 +256,7 @@ def test_scikit_image_sets_and_paired_tasks():
 
 # ------------------------------------------------------------------------------------ partial downloads
 def test_a_partial_pix2pix_download_is_refused_and_nothing_is_recorded(tmp_path):
-    from mcgan_lib.data.images import PIX2PIX_SIZES
+    from mcgan_lib.data.pix2pix import PIX2PIX_SIZES
 
     assert PIX2PIX_SIZES == {"facades": {"train": 400, "val": 100, "test": 106}, "maps": {"train": 1096, "val": 1098}}
     folder = _write_pix2pix(tmp_path, "facades", "train", n=2)

@@ -3,14 +3,16 @@
 import pytest
 import torch
 
+from mcgan_lib.chapters.ch11_missing_modes_images import MISSING_MODE_SETUP
+from mcgan_lib.data.digits import digits_images
 from mcgan_lib.data.held_out import MISSING_MODE_SIGMAS, HeldOutImages, digit_images, photo_images
-from mcgan_lib.data.images import digits_images, photo_patches
-from mcgan_lib.experiments.chapter_sweeps import MISSING_MODE_SETUP
+from mcgan_lib.data.photos import photo_patches
 from mcgan_lib.methods import build_method
 from mcgan_lib.nets.base import build_network
 from mcgan_lib.nets.dcgan import DCGANDiscriminator, DCGANEncoder
 from mcgan_lib.regularizers.mode_regularized import reconstruct
 from mcgan_lib.sweeps import sweep
+from mcgan_lib.tasks.evaluators import score_held_out
 
 
 def test_the_dcgan_encoder_maps_images_into_the_latent_space_and_rebuilds_from_its_spec():
@@ -45,10 +47,10 @@ def test_reg_gan_and_mdgan_build_convolutional_networks_for_images():
 def test_held_out_digits_score_real_digits_as_complete_and_one_repeated_digit_as_missing_most():
     data = digit_images()
     assert (len(data), len(data.test), data.sigmas) == (1352, 445, MISSING_MODE_SIGMAS)
-    real = data.score(data.test.images)
+    real = score_held_out(data, data.test.images)
     assert real["mode_score"] > 8.5 and real["inception_score"] > 8.5
     assert all(real[f"missing_sigma_{s:g}"] <= 0.05 * 445 for s in MISSING_MODE_SIGMAS)
-    collapsed = data.score(data.test.images[:1].expand(500, -1, -1, -1))
+    collapsed = score_held_out(data, data.test.images[:1].expand(500, -1, -1, -1))
     assert collapsed["mode_score"] < 2 and collapsed["inception_score"] < 1.5
     assert collapsed["missing_sigma_0.1"] > 0.8 * 445
 
@@ -62,10 +64,10 @@ def test_held_out_images_check_their_arguments():
         patches = photo_patches(patch_size=8, n_patches=10)
         HeldOutImages(patches, patches, mode_score=True)
     with pytest.raises(ValueError, match="images must have shape"):
-        digit_images().score(torch.zeros(3, 64))
+        score_held_out(digit_images(), torch.zeros(3, 64))
     photos = photo_images()
     assert (len(photos), len(photos.test), photos.data_shape) == (1920, 480, (3, 16, 16))
-    assert "mode_score" not in photos.score(photos.test.images[:50])
+    assert "mode_score" not in score_held_out(photos, photos.test.images[:50])
 
 
 def test_a_short_image_sweep_of_each_method_reports_the_missing_mode_columns():

@@ -3,12 +3,14 @@ MDGAN schedule inside the one training loop, errors, and a measured training out
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 
+from mcgan_lib.chapters.ch06_mode_regularized import METHOD_SETTINGS, chapter_setup, train_method
 from mcgan_lib.data.base import Batch
-from mcgan_lib.data.toy import imbalanced_ring
-from mcgan_lib.experiments.mode_regularized import minor_mode_report, toy_comparison, train_method
+from mcgan_lib.data.digits import digits
+from mcgan_lib.data.toy import imbalanced_ring, ring
 from mcgan_lib.losses import discriminator_loss
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPEncoder, MLPGenerator
 from mcgan_lib.regularizers.base import DiscriminatorStep, GeneratorStep
@@ -22,6 +24,8 @@ from mcgan_lib.regularizers.mode_regularized import (
     mode_loss,
     reconstruct,
 )
+from mcgan_lib.sweeps import sweep
+from mcgan_lib.tasks import evaluate
 from mcgan_lib.training import TrainConfig, Trainer
 
 
@@ -273,42 +277,63 @@ class _OnCenters(torch.nn.Module):
         return self.centers[z[:, 0].long() % len(self.centers)]
 
 
-def test_minor_mode_report_by_hand():
+def test_the_mixture_evaluator_reports_the_minor_mode_by_hand():
     mixture = imbalanced_ring(minor_mass=0.05)
     # 100 samples, a quarter on each of modes 0 (the minor mode), 1, 2, 3: every one HQ
-    report = minor_mode_report(_OnCenters(mixture.centers[:4]), mixture, n_samples=100)
+    report = evaluate(mixture, _OnCenters(mixture.centers[:4]), 100)
     assert report["modes_captured"] == 4 and report["high_quality_fraction"] == 1.0
     assert report["minor_captured"] == 1 and report["minor_share"] == pytest.approx(0.25)
     assert report["minor_hq_samples"] == 25
     assert report["modes_covered"] == 4  # 25 HQ samples each >= a quarter of each mode's expected share
     # every sample on mode 1: the minor mode is missed, one mode captured and covered
-    missed = minor_mode_report(_OnCenters(mixture.centers[1:2]), mixture, n_samples=100)
+    missed = evaluate(mixture, _OnCenters(mixture.centers[1:2]), 100)
     assert (missed["modes_captured"], missed["modes_covered"], missed["minor_captured"]) == (1, 1, 0)
     assert missed["minor_share"] == 0.0
+    # equal weights: no minor mode, no minor-mode numbers
+    assert "minor_captured" not in evaluate(ring(), _OnCenters(ring().centers), 100)
+
+
+def test_the_flat_digits_evaluator_scores_real_digits_as_the_data():
+    class _RealDigits(torch.nn.Module):
+        latent_dim = 1
+
+        def __init__(self, images):
+            super().__init__()
+            self.register_buffer("images", images)
+            self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+        def sample_latent(self, n, generator=None, device="cpu"):
+            return torch.arange(n, dtype=torch.float32, device=device)[:, None]
+
+        def forward(self, z, condition=None):
+            return self.images[z[:, 0].long() % len(self.images)]
+
+    data = digits("train", sigmas=(1.0,), d_star_steps=20)
+    report = evaluate(data, _RealDigits(data.real), 400)
+    assert set(report) == {"mode_score", "inception_score", "missing_sigma_1", *(f"class_{k}" for k in range(10))}
+    assert report["mode_score"] > 8 and sum(report[f"class_{k}"] for k in range(10)) == pytest.approx(1.0)
+    assert 0 <= report["missing_sigma_1"] <= len(data.test_split())
+    assert data.spec()["d_star_steps"] == 20 and data.spec()["sigmas"] == [1.0]
 
 
 # ------------------------------------------------------------------ measured training outcome
-CI_STEPS, CI_SEEDS = 300, range(4)
+CI_STEPS, CI_SEEDS = 300, [0, 1, 2, 3]
 
 
-def test_reg_gan_captures_more_modes_than_gan_on_the_imbalanced_ring():
-    """Small CI version: an easier (std 0.1) imbalanced ring, 300 steps, 4 seeds."""
+def test_reg_gan_captures_more_modes_than_gan_on_the_imbalanced_ring(tmp_path):
+    """Small CI version: an easier (std 0.1) imbalanced ring, 300 steps, 4 seeds, the chapter's networks."""
     mixture = imbalanced_ring(minor_mass=0.05, std=0.1)
-    table = toy_comparison(
-        mixture, methods=("gan", "reg_gan"), seeds=CI_SEEDS, steps=CI_STEPS, batch_size=64, hidden_dim=32
+    setup = chapter_setup(steps=CI_STEPS, batch_size=64, hidden_dim=32)
+    table = pd.concat(
+        [
+            sweep(mixture, m, seeds=CI_SEEDS, setup=setup, method_options=METHOD_SETTINGS[m], cache_dir=tmp_path)
+            for m in ("gan", "reg_gan")
+        ]
     )
     modes = table.groupby("method")["modes_captured"].mean()
     assert modes["reg_gan"] >= modes["gan"] + 2.0  # measured: 8.0 vs 3.0
     minor = table.groupby("method")["minor_captured"].sum()
     assert minor["reg_gan"] >= 3  # measured: 4 of 4 seeds (plain GAN: 2 of 4)
-
-
-@pytest.mark.slow
-def test_reg_gan_and_mdgan_capture_the_minor_mode_more_often_than_gan():
-    """The chapter's claim: imbalanced ring (minor mass 0.05, std 0.02), 1500 steps, 5 seeds."""
-    table = toy_comparison(imbalanced_ring(minor_mass=0.05), seeds=range(5), steps=1500, batch_size=256)
-    captured = table.groupby("method")["minor_captured"].sum()
-    assert max(captured["reg_gan"], captured["mdgan"]) >= captured["gan"] + 1
 
 
 def test_conditional_data_is_refused_with_a_clear_error():
@@ -324,9 +349,9 @@ def test_conditional_data_is_refused_with_a_clear_error():
 
 
 def test_encoder_report_logs_reconstructions_d_and_codes_per_mode_over_training():
-    from mcgan_lib.data.tasks import make_task
-    from mcgan_lib.experiments.mode_regularized import encoder_report, encoder_run, reconstructions
+    from mcgan_lib.chapters.ch06_mode_regularized import encoder_report, encoder_run, reconstructions
     from mcgan_lib.experiments.toy import ToySetup
+    from mcgan_lib.tasks import make_task
 
     setup = ToySetup(latent_dim=4, hidden_dim=16, d_hidden_dim=16, steps=20, quick_steps=20)
     run = encoder_run("reg_gan", "unit_ring", seed=0, setup=setup, every=10, weight=1.0)
@@ -347,8 +372,8 @@ def test_encoder_report_logs_reconstructions_d_and_codes_per_mode_over_training(
 
 
 def test_encoder_report_names_what_it_needs():
-    from mcgan_lib.data.tasks import make_task
-    from mcgan_lib.experiments.mode_regularized import encoder_report, encoder_run
+    from mcgan_lib.chapters.ch06_mode_regularized import encoder_report, encoder_run
+    from mcgan_lib.tasks import make_task
 
     plain = train_method("gan", imbalanced_ring(), steps=1, hidden_dim=8)
     with pytest.raises(ValueError, match="encoder"):

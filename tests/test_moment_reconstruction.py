@@ -490,8 +490,8 @@ def test_proxy_mr2_variance_optimum_rejects_bad_input():
 
 
 def test_binned_sample_statistics_read_stored_conditional_samples_in_data_units():
-    from mcgan_lib.data.tasks import make_task
-    from mcgan_lib.experiments.moment_reconstruction import binned_sample_statistics
+    from mcgan_lib.chapters.ch02_conditional_collapse import binned_sample_statistics
+    from mcgan_lib.tasks import make_task
 
     data = make_task("unit_conditional3")
     x = torch.linspace(-1, 1, 2000)[:, None]
@@ -510,8 +510,8 @@ def test_binned_sample_statistics_read_stored_conditional_samples_in_data_units(
 
 
 def test_branch_shares_count_samples_on_each_branch():
-    from mcgan_lib.data.tasks import make_task
-    from mcgan_lib.experiments.moment_reconstruction import branch_shares
+    from mcgan_lib.chapters.ch02_conditional_collapse import branch_shares
+    from mcgan_lib.tasks import make_task
 
     data = make_task("unit_conditional3")
     x = torch.linspace(-1, 1, 300)[:, None]

@@ -4,10 +4,11 @@ diversity terms, PairedTask's scores on hand-computed cases, and a measured clai
 import pytest
 import torch
 
-from mcgan_lib.data.images import ImageDataset, photo_patches
+from mcgan_lib.chapters.ch09_paired_translation import TRANSLATION_SETUP, ere_targets
+from mcgan_lib.chapters.ch10_super_resolution_inpainting import RESTORATION_SETUPS
+from mcgan_lib.data.image_dataset import ImageDataset
 from mcgan_lib.data.paired import DISPLAY_NOISES, PairedTask, edges_to_photo, sample_statistics
-from mcgan_lib.data.tasks import IMAGE_TASKS, PAIRED_TASKS, make_task
-from mcgan_lib.experiments.chapter_sweeps import RESTORATION_SETUPS, TRANSLATION_SETUP, ere_targets
+from mcgan_lib.data.photos import photo_patches
 from mcgan_lib.experiments.paired import PairedSetup
 from mcgan_lib.methods import build_method, get_method, task_predictors
 from mcgan_lib.nets.base import build_network
@@ -18,22 +19,25 @@ from mcgan_lib.nets.unet import PatchDiscriminator, UNetGenerator
 from mcgan_lib.regularizers.base import GeneratorStep
 from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
 from mcgan_lib.regularizers.reconstruction import WithReconstruction
-from mcgan_lib.sweeps import default_setup, sweep
+from mcgan_lib.runs import default_setup
+from mcgan_lib.sweeps import sweep
+from mcgan_lib.tasks import kind_of, make_task, task_names
+from mcgan_lib.tasks.evaluators import score_paired
 
 
 @pytest.fixture(scope="module")
 def small_pairs():
     """60 pairs of 8x8 edges -> photo patches, 20 held out."""
-    from mcgan_lib.data.images import edges_to_photo_pairs
+    from mcgan_lib.data.paired import edges_to_photo_pairs
 
     return PairedTask(edges_to_photo_pairs(photo_patches(patch_size=8, n_patches=60, scale=0.25)), test_fraction=1 / 3)
 
 
 def test_paired_tasks_are_named_and_split():
-    assert set(PAIRED_TASKS) <= set(IMAGE_TASKS)
-    for name in PAIRED_TASKS:
+    assert task_names("paired") == ("edges2photo", "super_resolution", "inpainting")
+    for name in task_names("paired"):
         task = make_task(name)
-        assert task.kind == "paired" and len(task) == 1920 and len(task.test) == 480
+        assert task.kind == kind_of(task) == "paired" and len(task) == 1920 and len(task.test) == 480
         assert isinstance(default_setup(task), PairedSetup)
     assert make_task("super_resolution").condition_shape == (3, 4, 4)
     assert make_task("inpainting").condition_shape == (4, 16, 16)
@@ -138,11 +142,11 @@ def test_ere_targets_split_the_unet_ratios_into_encoder_and_decoder():
 def test_paired_scores_on_hand_computed_outputs(small_pairs):
     targets = small_pairs.test.images[:4]
     exact = targets[:, None].expand(-1, 2, -1, -1, -1)
-    scores = small_pairs.score(exact, targets)
+    scores = score_paired(exact, targets)
     assert scores["l1_error"] == 0 and scores["mean_l2_error"] == 0 and scores["pixel_std"] == 0
     assert scores["lpips"] == pytest.approx(0.0, abs=1e-6)
     spread = torch.stack([targets + 0.5, targets - 0.5], dim=1)
-    scores = small_pairs.score(spread, targets)
+    scores = score_paired(spread, targets)
     # every output 0.5 away; their mean is the target; the unbiased std of (+0.5, -0.5) is 0.5·√2
     assert scores["l1_error"] == pytest.approx(0.5)
     assert scores["mean_l2_error"] == pytest.approx(0.0, abs=1e-12)
@@ -151,7 +155,7 @@ def test_paired_scores_on_hand_computed_outputs(small_pairs):
     mean, variance = sample_statistics(spread)
     assert mean == pytest.approx(targets.numpy(), abs=1e-6) and variance == pytest.approx(0.5)
     with pytest.raises(ValueError, match="outputs must have shape"):
-        small_pairs.score(spread[:, 0], targets)
+        score_paired(spread[:, 0], targets)
 
 
 def test_paired_task_shows_each_display_input_under_many_noises_and_checks_its_arguments(small_pairs):
@@ -194,7 +198,7 @@ def test_pix2pix_ignores_its_noise_where_the_mode_seeking_term_keeps_it():
 
 
 def test_a_task_on_a_data_sets_own_splits_names_its_test_split_and_checks_shapes(small_pairs):
-    from mcgan_lib.data.images import edges_to_photo_pairs
+    from mcgan_lib.data.paired import edges_to_photo_pairs
 
     train, test = (edges_to_photo_pairs(photo_patches(patch_size=8, n_patches=n, scale=0.25)) for n in (30, 10))
     test.name = "edges-val"

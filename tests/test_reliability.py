@@ -15,11 +15,12 @@ import pytest
 import torch
 
 from mcgan_lib.checkpoint import CHECKPOINT_VERSION, CheckpointError, load_checkpoint, save_checkpoint
-from mcgan_lib.cli import _divergence_message, main
+from mcgan_lib.cli import main
 from mcgan_lib.data import ring
 from mcgan_lib.locks import LOCK_NAME, FolderLock
 from mcgan_lib.nets import MLPDiscriminator, MLPGenerator
 from mcgan_lib.regularizers.base import Regularizer
+from mcgan_lib.run_folder import _divergence_message
 from mcgan_lib.training import Callback, TrainConfig, Trainer, TrainingDivergedError
 from test_cli import SMALL  # the CLI's small networks, shared with the CLI tests
 

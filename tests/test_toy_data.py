@@ -13,7 +13,7 @@ from mcgan_lib.data import (
     imbalanced_ring,
     ring,
 )
-from mcgan_lib.data.tasks import make_task
+from mcgan_lib.tasks import make_task
 
 
 def test_ring_centers_are_evenly_spaced_on_the_circle():

@@ -9,7 +9,7 @@ import torch
 
 from mcgan_lib.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mcgan_lib.data.base import TensorDataSource
-from mcgan_lib.data.images import ImageDataset
+from mcgan_lib.data.image_dataset import ImageDataset
 from mcgan_lib.data.toy import ring
 from mcgan_lib.ensemble import EnsembleTrainer, Member, unbatchable_reason
 from mcgan_lib.experiments.fitting import _rows, fit_predictor, held_out_split
@@ -19,7 +19,8 @@ from mcgan_lib.regularizers.base import GeneratorStep
 from mcgan_lib.regularizers.mode_seeking import ModeSeekingRegularizer
 from mcgan_lib.regularizers.moment_reconstruction import MomentReconstruction, mr_loss
 from mcgan_lib.sweeps import sweep
-from mcgan_lib.training import Callback, TrainConfig, Trainer, _make_optimizer, linear_decay_factor
+from mcgan_lib.training import Callback, TrainConfig, Trainer, linear_decay_factor
+from mcgan_lib.training.config import make_optimizer
 from test_training import same, weights  # the same weight comparisons as the loop's own tests
 
 SETUP = ToySetup(latent_dim=4, hidden_dim=16, d_hidden_dim=16)
@@ -121,7 +122,7 @@ def test_weight_decay_is_torchs_own_l2_decay_for_adam_and_amsgrad(optimizer):
     betas = (0.5, 0.9)  # a short memory of the second moment, so that AMSGrad's maximum matters
     config = TrainConfig(optimizer=optimizer, weight_decay=0.1, betas=betas)
     param = torch.nn.Parameter(start.clone())
-    torch_optimizer = _make_optimizer([param], 0.01, config)
+    torch_optimizer = make_optimizer([param], 0.01, config)
     for g in gradients:
         param.grad = g.clone()
         torch_optimizer.step()

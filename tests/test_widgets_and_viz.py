@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from mcgan_lib.data import grid, ring
-from mcgan_lib.experiments import PLAIN_GAN_SETUP, train_toy
+from mcgan_lib.experiments import COLLAPSE_SETUP, PLAIN_GAN_SETUP
 from mcgan_lib.nets import MLPDiscriminator, MLPGenerator
+from mcgan_lib.runs import RunSpec, train_run
 from mcgan_lib.viz import gan_lab_figure, plot_history, scatter_grid, snapshot_timeline
 from mcgan_lib.widgets import SessionSettings, TrainingPanel, TrainingSession
 
@@ -28,7 +29,7 @@ def test_snapshot_timeline_subsamples_panels_and_checks_lengths():
 
 
 def test_session_trains_in_chunks_and_never_past_its_steps():
-    session = TrainingSession(SessionSettings(steps=25, batch_size=32, latent_dim=4))
+    session = TrainingSession(SessionSettings(steps=25, batch_size=32, latent_dim=4).run_spec())
     assert session.run_chunk(10) == 10 and session.step == 10
     assert session.run_chunk(100) == 15 and session.finished
     assert session.run_chunk(5) == 0
@@ -38,7 +39,7 @@ def test_session_trains_in_chunks_and_never_past_its_steps():
 
 def test_the_panel_draws_its_frames_without_pyplot(monkeypatch):
     """The panel draws on its own thread; a pyplot figure there would leak into the next cell's output."""
-    session = TrainingSession(SessionSettings(steps=5, batch_size=32, latent_dim=4))
+    session = TrainingSession(SessionSettings(steps=5, batch_size=32, latent_dim=4).run_spec())
     session.run_chunk(5)
     for name in ("figure", "subplots", "gcf"):
         monkeypatch.setattr(plt, name, lambda *a, _name=name, **k: pytest.fail(f"the panel called pyplot.{_name}"))
@@ -70,9 +71,22 @@ def test_panel_runs_pauses_and_steps_synchronously():
     assert panel.step_button.disabled is False and panel.pause_button.description == "Continue"
 
 
-def test_train_toy_keeps_snapshots_and_metrics_and_plots():
+def test_the_panel_trains_the_shared_regime_on_a_unit_toy():
+    panel = TrainingPanel(task="unit_ring", steps=100, update_every=10, setup=COLLAPSE_SETUP)
+    assert panel.lr.value == COLLAPSE_SETUP.lr and panel.lr.label == "0.00015"
+    panel.batch_size.value = 32
+    panel.start(background=False, paused=True)
+    panel.step_once()
+    config = panel.session.trainer.config
+    assert (config.lr_g, config.batch_size, panel.session.step) == (COLLAPSE_SETUP.lr, 32, 10)
+    assert panel.session.trainer.discriminator.hparams["depth"] == COLLAPSE_SETUP.d_depth
+    with pytest.raises(ValueError, match="setup must be a ToySetup"):
+        TrainingPanel(setup="collapse")
+
+
+def test_train_run_keeps_snapshots_and_metrics_and_plots():
     setup = PLAIN_GAN_SETUP.replace(hidden_dim=16, d_hidden_dim=16, batch_size=32)
-    run = train_toy(ring(), seed=0, setup=setup, steps=10, snapshot_every=5, eval_every=5, n_eval_samples=200)
+    run = train_run(RunSpec(ring(), setup=setup, steps=10), snapshot_every=5, eval_every=5, n_eval_samples=200)
     assert run.trainer.step == 10
     assert run.snapshots.steps == [0, 5, 10]
     assert run.trainer.history["eval"]["step"] == [5, 10]

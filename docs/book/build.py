@@ -1,9 +1,9 @@
 """Build the static HTML book: ``python docs/book/build.py [--out build/book]`` (what ``make book`` runs).
 
 Sphinx reads its sources from one folder, and the chapters live in ``notebooks/``, so this lays the
-book's sources (this folder, and the course guide ``docs/course.md``) and every chapter notebook
-(``notebooks/[0-9][0-9]_*.ipynb``: new chapters join by their name) side by side under ``OUT/src``, then
-builds ``OUT/html`` with warnings as errors.
+book's sources (this folder, the course guide ``docs/course.md`` and ``docs/full_size.md``) and every
+chapter notebook (``notebooks/[0-9][0-9]_*.ipynb``: new chapters join by their name) side by side under
+``OUT/src``, then builds ``OUT/html`` with warnings as errors.
 Only files whose content changed are copied again, so a rebuild reads only the chapters that changed.
 Nothing is executed: the pages show the outputs stored in the notebooks.
 """
@@ -21,7 +21,7 @@ BOOK = Path(__file__).resolve().parent
 ROOT = BOOK.parents[1]
 CHAPTERS = "[0-9][0-9]_*.ipynb"
 NOT_SOURCES = {"build.py", "__pycache__"}
-DOCS_PAGES = (ROOT / "docs" / "course.md",)  # pages of the book that live in docs/, beside the index
+DOCS_PAGES = (ROOT / "docs" / "course.md", ROOT / "docs" / "full_size.md")  # pages of the book kept in docs/
 
 
 def sync(sources: list[Path], folder: Path, keep: frozenset[str] = frozenset()) -> None:

@@ -2,7 +2,6 @@
 
 from mcgan_lib.data.base import Batch, DataSource, TensorDataSource
 from mcgan_lib.data.conditional import BranchingConditional
-from mcgan_lib.data.tasks import TASKS, make_task
 from mcgan_lib.data.toy import GaussianMixture, grid, imbalanced_ring, ring
 
 __all__ = [
@@ -14,6 +13,4 @@ __all__ = [
     "grid",
     "imbalanced_ring",
     "BranchingConditional",
-    "TASKS",
-    "make_task",
 ]

@@ -34,11 +34,12 @@ class DataSource(ABC):
 
     ``data_shape`` is the shape of one example; ``condition_dim`` is 0 for unconditional data.
 
-    A source that knows how its samples are judged says so, so no caller branches on its type:
-    :meth:`evaluate` scores a generator, ``coverage_metric`` names the column of that score that counts
-    the modes captured by the published rule and ``strict_coverage_metric`` the one that counts them by
-    the stricter rule, :attr:`full_coverage` is their best value, and :meth:`display_conditions` gives
-    the conditions under which samples are shown and stored.
+    A source only samples; how a generator is scored on it is its evaluator's business
+    (:func:`mcgan_lib.tasks.evaluate`). It states the facts a caller needs, so no caller branches on its
+    type: ``coverage_metric`` names the column of its score that counts the modes captured by the
+    published rule and ``strict_coverage_metric`` the one that counts them by the stricter rule,
+    :attr:`full_coverage` is their best value, and :meth:`display_conditions` gives the conditions under
+    which samples are shown and stored.
     """
 
     data_shape: tuple[int, ...]
@@ -53,10 +54,6 @@ class DataSource(ABC):
     def sample_condition(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         """Conditions for generated samples: by default those of a fresh real batch."""
         return self.sample_batch(n, generator).condition
-
-    def evaluate(self, generator, n_samples: int = 2500) -> dict[str, float]:
-        """The chapters' metrics of ``generator`` on this data (numbers only)."""
-        raise ValueError(f"{type(self).__name__} defines no default metric; pass evaluate(generator, data) -> dict")
 
     @property
     def full_coverage(self) -> int:

@@ -23,7 +23,6 @@ import math
 import torch
 
 from mcgan_lib.data.base import Batch, DataSource
-from mcgan_lib.metrics.toy import conditional_branch_coverage
 from mcgan_lib.validation import check_float, check_int
 
 
@@ -31,7 +30,8 @@ class BranchingConditional(DataSource):
     """p(y | x) = (1/K) sum_k N(y; offset_k + amplitude*sin(pi x), std^2), x ~ U[-1, 1].
 
     A generator is scored by branch coverage (:func:`mcgan_lib.metrics.toy.conditional_branch_coverage`,
-    on a fixed grid of conditions); samples are shown for evenly spaced x.
+    on a fixed grid of conditions, through :func:`mcgan_lib.tasks.evaluate`); samples are shown for evenly
+    spaced x.
     """
 
     condition_dim = 1
@@ -77,10 +77,6 @@ class BranchingConditional(DataSource):
     @property
     def full_coverage(self) -> int:
         return self.n_branches
-
-    def evaluate(self, generator, n_samples: int = 2500) -> dict[str, float]:
-        """Branch coverage on 50 conditions x 100 samples (``n_samples`` is not used: the grid is fixed)."""
-        return conditional_branch_coverage(generator, self)
 
     def display_conditions(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.linspace(-1, 1, n)[:, None]

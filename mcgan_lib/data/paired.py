@@ -1,51 +1,32 @@
-"""Paired image-to-image tasks (pix2pix's, and MR-GAN's super-resolution and inpainting), and how their
-generators are scored.
+"""Paired image-to-image data (pix2pix's, and MR-GAN's super-resolution and inpainting): the pairs built
+from images, and the tasks that hold training pairs and a held-out test split.
+
+The pair builders make an input from each image, the image being the target:
+:func:`super_resolution_pairs` (downsampled), :func:`inpainting_pairs` (a centred hole and its mask),
+:func:`grey_to_colour_pairs` (luma) and :func:`edges_to_photo_pairs` (Sobel edges).
 
 A :class:`PairedTask` holds training pairs (x, y) and a held-out test split. A conditional GAN G(x, z)
-should give, for one input x, many plausible outputs: it is judged on how close its outputs are to the
-one known target and on how much they differ from each other, on the test inputs, with
+should give, for one input x, many plausible outputs: it is judged on the test inputs, with
 ``outputs_per_input`` latents each (MR-GAN's protocol draws 20 outputs for 300 inputs; MSGAN and
-BicycleGAN 10 for 100: we use 10 per input):
+BicycleGAN 10 for 100: we use 10 per input), on how close its outputs are to the one known target and on
+how much they differ from each other (:func:`mcgan_lib.tasks.evaluators.score_paired`).
 
-- ``l1_error``: mean |G(x, z) - y| over inputs, outputs and pixels (pix2pix's ℓ1; fidelity);
-- ``mean_l2_error``: mean squared error of the *sample mean* over the K outputs (the ℓ2 loss is
-  minimised by the conditional mean, so a diverse generator can have a large ``l1_error`` and still a
-  small ``mean_l2_error``);
-- ``pixel_std``: the per-pixel standard deviation over one input's outputs, averaged over pixels and
-  inputs: 0 when G ignores z (the failure pix2pix reports: "the generator simply learned to ignore the
-  noise");
-- ``lpips``: LPIPS diversity over pairs of one input's outputs (:mod:`mcgan_lib.metrics.lpips_diversity`),
-  and ``lpips_calibrated``: 0 when the ImageNet backbone could not be loaded (offline) and the distances
-  come from a random backbone, comparable only with each other;
-- ``fid``: the Fréchet distance between the test targets and all the outputs, in the features
-  of a seeded random conv net (:class:`~mcgan_lib.metrics.fid.RandomConvFeatures`): an offline stand-in
-  that is NOT the papers' FID (Inception weights need a download), comparable only within the chapter.
-
-For inpainting the known pixels are pasted back by the generator, so ``pixel_std`` and ``lpips`` average
-over the whole image, of which the hole is a quarter: the chapter says so.
-
-The offline tasks are built from scikit-image's colour photographs (:func:`~mcgan_lib.data.images.photo_patches`):
+The offline tasks are built from scikit-image's colour photographs (:func:`~mcgan_lib.data.photos.photo_patches`):
 :func:`edges_to_photo` (pix2pix's edges → photo), :func:`super_resolution` (4x, MR-GAN's SRGAN task) and
 :func:`inpainting` (MR-GAN's centre hole). The full-size data sets (Facades, Maps, CelebA) are loaded by
-:mod:`mcgan_lib.data.images` where they are on disk.
+:mod:`mcgan_lib.data.pix2pix` and :mod:`mcgan_lib.data.celeba` where they are on disk.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import torch
-from scipy.linalg import LinAlgWarning
+import torch.nn.functional as F
 
-from mcgan_lib.data.images import (
-    ImageDataset,
-    edges_to_photo_pairs,
-    inpainting_pairs,
-    photo_patches,
-    super_resolution_pairs,
-)
+from mcgan_lib.data.image_dataset import ImageDataset, resize
+from mcgan_lib.data.photos import photo_patches
 from mcgan_lib.validation import check_float, check_int
 
 DISPLAY_NOISES = 16  # stored samples show each displayed input under this many latents
@@ -63,8 +44,8 @@ class PairedTask(ImageDataset):
     """Training pairs of ``pairs`` and a held-out test split (``test_fraction``, seeded by ``split_seed``),
     or, with :meth:`from_splits`, a data set's own train and test splits.
 
-    Behaves as the training :class:`~mcgan_lib.data.images.ImageDataset` (the loop draws from it) and
-    scores a generator on ``self.test`` (:meth:`evaluate`; see the module docstring).
+    Behaves as the training :class:`~mcgan_lib.data.image_dataset.ImageDataset` (the loop draws from it);
+    a generator is scored on ``self.test`` (see the module docstring).
     """
 
     coverage_metric = None
@@ -118,53 +99,6 @@ class PairedTask(ImageDataset):
         inputs = self.test.inputs[: math.ceil(n / DISPLAY_NOISES)].reshape(-1, self.condition_dim)
         return inputs.repeat_interleave(DISPLAY_NOISES, dim=0)[:n]
 
-    def test_outputs(self, generator, n_inputs: int, seed: int = 1) -> torch.Tensor:
-        """Outputs (n_inputs, outputs_per_input, C, H, W) of ``generator`` for the first test inputs."""
-        from mcgan_lib.metrics.lpips_diversity import generate_outputs
-
-        n_inputs = min(check_int("n_inputs", n_inputs, minimum=1), len(self.test))
-        device = next(generator.parameters()).device
-        conditions = self.test.inputs[:n_inputs].reshape(n_inputs, -1)
-        return generate_outputs(generator, conditions, self.outputs_per_input, seed=seed, device=device)
-
-    def evaluate(self, generator, n_samples: int = 1000) -> dict[str, float]:
-        """:meth:`score` of ``n_samples / outputs_per_input`` test inputs (at most the whole test split)."""
-        n_inputs = max(1, check_int("n_samples", n_samples, minimum=1) // self.outputs_per_input)
-        outputs = self.test_outputs(generator, n_inputs)
-        return self.score(outputs, self.test.images[: len(outputs)])
-
-    def score(self, outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
-        """The task's metrics of ``outputs`` (n_inputs, K, C, H, W) against ``targets`` (n_inputs, C, H, W)."""
-        from mcgan_lib.metrics.fid import RandomConvFeatures, fid
-        from mcgan_lib.metrics.lpips_diversity import conditional_diversity
-
-        if outputs.ndim != 5 or outputs.shape[0] != targets.shape[0] or outputs.shape[2:] != targets.shape[1:]:
-            raise ValueError(
-                f"outputs must have shape (n_inputs, K, *{tuple(targets.shape[1:])}) with n_inputs = "
-                f"{targets.shape[0]}, got {tuple(outputs.shape)}"
-            )
-        outputs, targets = outputs.float(), targets.float()
-        diversity = conditional_diversity(outputs, pairs_per_input=10, seed=0)
-        features = RandomConvFeatures(seed=0)
-        with warnings.catch_warnings():  # 64 random features of a few hundred near-identical outputs give
-            warnings.simplefilter("ignore", LinAlgWarning)  # singular covariances; scipy's sqrtm says so each time
-            distance = fid(targets, outputs.flatten(0, 1), features).value
-        return {
-            "l1_error": float((outputs - targets[:, None]).abs().mean()),
-            "mean_l2_error": float((outputs.mean(1) - targets).square().mean()),
-            "pixel_std": float(outputs.std(1).mean()),
-            "lpips": diversity.mean,
-            "lpips_calibrated": float(diversity.calibrated),
-            "fid": distance,
-        }
-
-    def real_score(self) -> dict[str, float]:
-        """The metrics of the real targets with each input's one target repeated: what a generator that
-        returns the truth and ignores z would score (0 error, 0 diversity; FID of the set with itself)."""
-        targets = self.test.images
-        repeated = targets[:, None].expand(-1, self.outputs_per_input, -1, -1, -1)
-        return self.score(repeated, targets)
-
     def spec(self) -> dict:
         return {
             **super().spec(),
@@ -174,6 +108,58 @@ class PairedTask(ImageDataset):
             "test_size": len(self.test),
             **({"test_split": self.test_split} if self.test_split else {}),
         }
+
+
+def super_resolution_pairs(data: ImageDataset, factor: int = 4) -> ImageDataset:
+    """Paired set: input = the image area-downsampled by ``factor`` (SRGAN's bicubic LR, here area), target = image."""
+    check_int("factor", factor, minimum=2)
+    h, w = data.data_shape[1:]
+    if h % factor or w % factor:
+        raise ValueError(f"factor must divide the image size {h}x{w}, got factor={factor}")
+    return ImageDataset(
+        data.images, inputs=resize(data.images, (h // factor, w // factor)), name=f"{data.name}-sr{factor}"
+    )
+
+
+def centre_hole_mask(image_shape: tuple[int, int], hole_fraction: float = 0.5) -> torch.Tensor:
+    """(1, H, W) mask, 1 inside the centred square hole of side ``hole_fraction`` * min(H, W), else 0."""
+    check_float("hole_fraction", hole_fraction, minimum=0.0, maximum=1.0, strict_minimum=True)
+    h, w = image_shape
+    side = max(1, round(hole_fraction * min(h, w)))
+    top, left = (h - side) // 2, (w - side) // 2
+    mask = torch.zeros(1, h, w)
+    mask[:, top : top + side, left : left + side] = 1.0
+    return mask
+
+
+def inpainting_pairs(data: ImageDataset, hole_fraction: float = 0.5) -> ImageDataset:
+    """Paired set for inpainting (GLCIC): input = (masked image with the hole set to 0, mask) as C+1
+    channels, target = the full image. The hole is the centred square (MR-GAN's CelebA setting)."""
+    mask = centre_hole_mask(data.data_shape[1:], hole_fraction).expand(len(data), 1, -1, -1)
+    inputs = torch.cat([data.images * (1 - mask), mask], dim=1)
+    return ImageDataset(data.images, inputs=inputs, name=f"{data.name}-inpaint")
+
+
+def grey_to_colour_pairs(data: ImageDataset) -> ImageDataset:
+    """Paired set: input = luma (ITU-R 601 weights) of an RGB image, target = the RGB image."""
+    if data.data_shape[0] != 3:
+        raise ValueError(f"data must hold RGB images (3 channels), got shape {data.data_shape}")
+    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    return ImageDataset(
+        data.images, inputs=(data.images * weights).sum(1, keepdim=True), name=f"{data.name}-grey2colour"
+    )
+
+
+def edges_to_photo_pairs(data: ImageDataset) -> ImageDataset:
+    """Paired set (edges -> photo, as pix2pix's edges2shoes): input = Sobel edge magnitude of the grey
+    image, scaled to [-1, 1] per image; target = the image."""
+    grey = data.images.mean(1, keepdim=True)
+    kx = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]).view(1, 1, 3, 3)
+    gx = F.conv2d(F.pad(grey, (1, 1, 1, 1), mode="replicate"), kx)
+    gy = F.conv2d(F.pad(grey, (1, 1, 1, 1), mode="replicate"), kx.transpose(2, 3))
+    magnitude = (gx**2 + gy**2).sqrt()
+    peak = magnitude.amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-8)
+    return ImageDataset(data.images, inputs=magnitude / peak * 2 - 1, name=f"{data.name}-edges2photo")
 
 
 def offline_photos(patch_size: int = OFFLINE_PATCH_SIZE, n_patches: int = OFFLINE_PATCHES) -> ImageDataset:

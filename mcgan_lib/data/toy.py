@@ -28,7 +28,6 @@ import math
 import torch
 
 from mcgan_lib.data.base import Batch, DataSource
-from mcgan_lib.metrics.toy import evaluate_mixture
 from mcgan_lib.validation import check_float, check_int
 
 
@@ -37,7 +36,8 @@ class GaussianMixture(DataSource):
 
     ``weights`` are normalised to sum to one (None gives equal weights). Sampling uses the
     ``torch.Generator`` passed in, so a seed fixes the draws. A generator is scored by the
-    VEEGAN/PacGAN protocol (:func:`mcgan_lib.metrics.toy.evaluate_mixture`).
+    VEEGAN/PacGAN protocol (:func:`mcgan_lib.metrics.toy.evaluate_mixture`, through
+    :func:`mcgan_lib.tasks.evaluate`).
     """
 
     coverage_metric = "modes_captured"
@@ -98,9 +98,6 @@ class GaussianMixture(DataSource):
     @property
     def full_coverage(self) -> int:
         return self.n_modes
-
-    def evaluate(self, generator, n_samples: int = 2500) -> dict[str, float]:
-        return evaluate_mixture(generator, self, n_samples=n_samples).scalars()
 
     def sample_with_modes(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw ``n`` points; return them (n, D) and the index of the mode each came from (n,)."""

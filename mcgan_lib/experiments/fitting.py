@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from mcgan_lib.data.base import Batch, DataSource, TensorDataSource
-from mcgan_lib.data.images import ImageDataset
+from mcgan_lib.data.image_dataset import ImageDataset
 from mcgan_lib.nets.predictor import MomentPredictor
 from mcgan_lib.regularizers.hierarchical import HierarchicalModeRegularizer, ere_lower_bounds, generator_features
 from mcgan_lib.regularizers.moment_reconstruction import DISTRIBUTIONS, check_mle_inputs, mle_loss

@@ -1,4 +1,4 @@
-"""Named toy configurations and single training runs with snapshots (chapter 01's baseline).
+"""Named toy configurations: the MLP setup of a toy run and the two regimes of the toy chapters.
 
 Two regimes, each a setup with its data:
 
@@ -13,7 +13,7 @@ Two regimes, each a setup with its data:
   discriminator of *three* hidden layers of 256, lr 1.5e-4, 5,000 steps. The plain GAN puts sharp
   samples on a single mode, the collapse the papers picture (VEEGAN's plain GAN: 1 of 8 ring modes at
   99.3 % high quality; MR-GAN App. C; Che et al. Fig. 9). Chosen by the search recorded in
-  :mod:`mcgan_lib.experiments.configuration_search`; chapter 07's tuning and single-mode comparison
+  :mod:`mcgan_lib.chapters.ch01_eight_gaussians`; chapter 07's tuning and single-mode comparison
   sweeps use it.
 """
 
@@ -23,11 +23,7 @@ from dataclasses import dataclass
 
 from mcgan_lib.data.base import DataSource
 from mcgan_lib.experiments.setup import ExperimentSetup
-from mcgan_lib.metrics.toy import DEFAULT_SAMPLES
 from mcgan_lib.nets.mlp import MLPDiscriminator, MLPGenerator
-from mcgan_lib.regularizers.base import Regularizer
-from mcgan_lib.training import EvaluateEvery, Snapshots, Trainer
-from mcgan_lib.validation import check_int
 
 
 @dataclass(frozen=True)
@@ -76,69 +72,6 @@ class ToySetup(ExperimentSetup):
 
 PLAIN_GAN_SETUP = ToySetup(d_hidden_dim=256, batch_size=128, steps=10_000, quick_steps=1500)
 COLLAPSE_SETUP = ToySetup(d_hidden_dim=256, d_depth=3, lr=1.5e-4, batch_size=128, steps=5_000, quick_steps=1500)
-
-
-@dataclass
-class ToyRun:
-    """One trained toy GAN: its trainer (networks, history), snapshots and final metrics."""
-
-    seed: int
-    trainer: Trainer
-    snapshots: Snapshots | None
-    metrics: dict
-
-    @property
-    def generator(self):
-        return self.trainer.generator
-
-    @property
-    def discriminator(self):
-        return self.trainer.discriminator
-
-
-def train_toy(
-    data: DataSource,
-    seed: int = 0,
-    setup: ToySetup = PLAIN_GAN_SETUP,
-    regularizer: Regularizer | None = None,
-    steps: int | None = None,
-    snapshot_every: int | None = None,
-    eval_every: int | None = None,
-    n_eval_samples: int = DEFAULT_SAMPLES,
-    checkpoint_dir=None,
-    callbacks=(),
-    progress: bool = False,
-    **train_overrides,
-) -> ToyRun:
-    """Train one toy GAN with ``setup`` and return it with its final metrics (``data.evaluate``).
-
-    ``snapshot_every`` keeps samples of fixed latents (for timelines); ``eval_every`` records the
-    metrics in ``trainer.history["eval"]``.
-    """
-    seed = check_int("seed", seed, minimum=0)
-    generator, discriminator = setup.networks(data, seed)
-    config = setup.train_config(seed, steps, **train_overrides)
-    callbacks = list(callbacks)
-    snapshots = None
-    if snapshot_every:
-        snapshots = Snapshots(every=snapshot_every, n_samples=500)
-        callbacks.append(snapshots)
-    if eval_every:
-        callbacks.append(EvaluateEvery(eval_every, lambda t: data.evaluate(t.generator, n_eval_samples)))
-    trainer = Trainer(
-        data,
-        generator,
-        discriminator,
-        config,
-        regularizer=regularizer,
-        callbacks=callbacks,
-        checkpoint_dir=checkpoint_dir,
-        progress=progress,
-    )
-    trainer.train()
-    return ToyRun(
-        seed=seed, trainer=trainer, snapshots=snapshots, metrics=data.evaluate(trainer.generator, n_eval_samples)
-    )
 
 
 def setup_table(setups: dict[str, ToySetup], steps: dict[str, int] | None = None):

@@ -3,7 +3,7 @@
 - :class:`GLCICGenerator`: an encoder (two stride-2 convolutions), a trunk of dilated convolutions
   (dilations 2, 4, 8, 16 at full size) that widens the receptive field over the hole, and a decoder
   back to full size. The condition is the masked image and its mask (C + 1 channels, see
-  :func:`mcgan_lib.data.images.inpainting_pairs`); z is tiled and concatenated to it. The output is
+  :func:`mcgan_lib.data.paired.inpainting_pairs`); z is tiled and concatenated to it. The output is
   composited: known pixels are copied from the input, the network only fills the hole (GLCIC's
   completion).
 - :class:`GLCICDiscriminator`: a global branch on the whole image and a local branch on the hole
@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mcgan_lib.data.images import centre_hole_mask
+from mcgan_lib.data.paired import centre_hole_mask
 from mcgan_lib.nets.base import register_network, seeded_init
 from mcgan_lib.nets.dcgan import ImageNetwork, NoiseGenerator, check_image_shape, tile
 from mcgan_lib.validation import check_float, check_int

@@ -1,26 +1,81 @@
-"""The runs of chapter 06: plain GAN, Reg-GAN and MDGAN on the toys and on 8x8 digits, over seeds
-(the chapter's (λ1, λ2) slider grid is a :func:`mcgan_lib.sweeps.sweep`). The losses and regularizers live in
-:mod:`mcgan_lib.regularizers.mode_regularized`; the methods are those of :mod:`mcgan_lib.methods`.
+"""Chapter 06, mode-regularized GANs (Reg-GAN, MDGAN): its sweeps, its claims and its own runs.
 
-These runs keep their trainers (the chapter draws G *and* D) and score the minor mode, so they are a
-loop of single runs rather than a sweep; their setup seeds D from the run's seed + 1.
+The sweeps: the plain GAN, Reg-GAN and MDGAN over five seeds on Che et al.'s toy (the imbalanced ring,
+scored with its minor mode's numbers) and on flat 8x8 digits (MODE score, inception score, class
+histogram, missing modes), with section 4's networks (:func:`chapter_setup`, D seeded from seed + 1);
+the (λ1, λ2) slider grid of Reg-GAN on the imbalanced ring; and chapter 07's single-mode runs on the
+ring (the same stored results). The figures that need D as well as G train one sequential run
+(:func:`method_run`), a sibling of a sweep's seed-0 row. The losses and regularizers live in
+:mod:`mcgan_lib.regularizers.mode_regularized`; the methods are those of :mod:`mcgan_lib.methods`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from mcgan_lib.data.digits import digits
+from mcgan_lib.chapters import ch07_comparison
+from mcgan_lib.chapters.ch07_comparison import tuned_settings
+from mcgan_lib.claims import Claim, paired_row, paired_test
+from mcgan_lib.config import choose
+from mcgan_lib.data.digits import DigitsData, digits
 from mcgan_lib.experiments.toy import ToySetup
-from mcgan_lib.methods import build_method
-from mcgan_lib.metrics.classifier_scores import inception_score, label_histogram, mode_score
-from mcgan_lib.metrics.missing_modes import missing_modes
-from mcgan_lib.metrics.toy import evaluate_mixture
-from mcgan_lib.nets.base import generate
-from mcgan_lib.nets.digits_classifier import load_digits_classifier
+from mcgan_lib.methods import get_method
+from mcgan_lib.runs import RunSpec, train_run
 from mcgan_lib.training import Trainer
 
+CHAPTER = "06_mode_regularized"
+
+
 METHODS = ("gan", "reg_gan", "mdgan")
+# Section 4's λ's: Reg-GAN's λ1 (``weight``) and λ2 (``lambda_mode``), MDGAN's λ (Che et al.'s toy values).
+METHOD_SETTINGS = {"gan": {}, "reg_gan": {"weight": 0.5, "lambda_mode": 0.5}, "mdgan": {"weight": 0.5}}
+SEEDS = [0, 1, 2, 3, 4]
+DIGIT_SIGMAS = (0.5, 1.0)  # the missing-mode count's input noise, in pixel units of [-1, 1]
+
+
+def reg_gan_setup() -> ToySetup:
+    """Section 4's toy settings (latent 2, 64 units, lr 1e-3) as a setup."""
+    return ToySetup(
+        latent_dim=2, hidden_dim=64, d_hidden_dim=64, lr=1e-3, batch_size=choose(256, 128), steps=1500, quick_steps=300
+    )
+
+
+def sweeps() -> dict[str, dict]:
+    """The chapter's sweeps in the current mode: name -> :func:`mcgan_lib.sweeps.sweep` keyword arguments.
+
+    ``minor_mode_<method>`` and ``digits_<method>`` for each of :data:`METHODS`: section 4's toy and
+    section 7's digits, five seeds each."""
+    lambdas = [0.0, 0.5, 2.0]
+    declared = {
+        "reg_gan_lambdas": dict(
+            task="imbalanced_ring",
+            method="reg_gan",
+            grid={"weight": lambdas, "lambda_mode": lambdas},
+            seeds=choose([0, 1, 2], [0]),
+            setup=reg_gan_setup(),
+        ),
+    }
+    for method in METHODS:
+        declared[f"minor_mode_{method}"] = dict(
+            task="imbalanced_ring",
+            method=method,
+            method_options=METHOD_SETTINGS[method],
+            seeds=list(SEEDS),
+            setup=toy_setup(),
+        )
+    for method in METHODS:
+        declared[f"digits_{method}"] = dict(
+            task=digits_task(),
+            method=method,
+            method_options=METHOD_SETTINGS[method],
+            seeds=list(SEEDS),
+            setup=digits_setup(),
+            n_eval_samples=1000,
+            keep_samples=16,
+        )
+    comparison = ch07_comparison.sweeps()  # chapter 07's single-mode runs on the ring (the same stored results)
+    declared |= {name: comparison[name] for name in ("collapse_ring_gan", "collapse_ring_reg_gan")}
+    return declared
 
 
 def chapter_setup(
@@ -46,6 +101,23 @@ def chapter_setup(
     )
 
 
+def toy_setup() -> ToySetup:
+    """Section 4's toy: :func:`chapter_setup` with 1,500 steps of batch 256 (quick: 300 of 128)."""
+    return chapter_setup(steps=choose(1500, 300), batch_size=choose(256, 128))
+
+
+def digits_setup() -> ToySetup:
+    """Section 7's digits: :func:`chapter_setup` with a 16-dimensional latent, MLPs of 128 units and 2,000
+    steps of batch 128 (quick: 300 of 64)."""
+    return chapter_setup(steps=choose(2000, 300), latent_dim=16, hidden_dim=128, batch_size=choose(128, 64))
+
+
+def digits_task() -> DigitsData:
+    """The digits' train split, scored against the test split at :data:`DIGIT_SIGMAS` with D* trained for
+    1,000 steps (quick: 200)."""
+    return digits("train", sigmas=DIGIT_SIGMAS, d_star_steps=choose(1000, 200))
+
+
 def train_method(
     method: str,
     data,
@@ -68,112 +140,14 @@ def train_method(
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     setup = chapter_setup(steps, latent_dim, hidden_dim, batch_size, lr, input_scale)
-    generator, discriminator = setup.networks(data, seed)
     settings = {
         "reg_gan": {"weight": lambda_geometric, "lambda_mode": lambda_mode},
         "mdgan": {"weight": lambda_geometric},
     }.get(method, {})
-    regularizer = build_method(method, data, setup, seed, **settings)
-    config = setup.train_config(seed, steps, log_every=max(1, steps // 50))
-    trainer = Trainer(data, generator, discriminator, config, regularizer=regularizer, callbacks=callbacks)
+    spec = RunSpec(data, method, settings, setup, seed, steps, {"log_every": max(1, steps // 50)})
+    trainer = spec.trainer(callbacks)
     trainer.train()
     return trainer
-
-
-def _table(run_one, methods, seeds) -> pd.DataFrame:
-    """One row per (method, seed): the method, the seed and what ``run_one(seed, method)`` returns."""
-    return pd.DataFrame([{"method": m, "seed": s, **run_one(s, m)} for m in methods for s in seeds])
-
-
-def minor_mode_report(generator, mixture, minor_mode: int = 0, n_samples: int = 2500, seed: int = 0) -> dict:
-    """Modes captured, the stricter modes covered, whether ``minor_mode`` is captured (>= 1 high-quality
-    sample, the protocol of :mod:`mcgan_lib.metrics.toy`), its count of HQ samples and its share of all HQ
-    samples (the data's share is its weight), and the HQ fraction, for ``n_samples`` samples of ``generator``."""
-    coverage = evaluate_mixture(generator, mixture, n_samples=n_samples, seed=seed)
-    total = max(sum(coverage.samples_per_mode), 1)
-    return {
-        "modes_captured": coverage.modes_captured,
-        "modes_covered": coverage.modes_covered,
-        "minor_captured": int(coverage.samples_per_mode[minor_mode] >= 1),
-        "minor_hq_samples": coverage.samples_per_mode[minor_mode],
-        "minor_share": coverage.samples_per_mode[minor_mode] / total,
-        "high_quality_fraction": coverage.high_quality_fraction,
-    }
-
-
-def toy_comparison(
-    mixture, methods=METHODS, seeds=range(5), minor_mode: int = 0, keep: dict | None = None, **train_kwargs
-):
-    """Per-seed :func:`minor_mode_report` of each method trained on ``mixture`` (a DataFrame).
-
-    When ``keep`` is a dict, ``keep[method]`` receives the trainer of the first seed (for figures).
-    """
-    first_seed = list(seeds)[0]
-
-    def run_one(seed, method):
-        trainer = train_method(method, mixture, seed=seed, **train_kwargs)
-        if keep is not None and seed == first_seed:
-            keep[method] = trainer
-        return minor_mode_report(trainer.generator, mixture, minor_mode)
-
-    return _table(run_one, methods, list(seeds))
-
-
-DIGIT_SIGMAS = (0.5, 1.0)
-
-
-def digits_report(
-    generator,
-    classifier,
-    train_data,
-    test_data,
-    n_samples: int = 1000,
-    sigmas=DIGIT_SIGMAS,
-    d_star_steps: int = 500,
-    seed: int = 0,
-) -> dict:
-    """MODE score, inception score, per-class histogram (``class_0`` ... ``class_9``, argmax of the
-    classifier) and the missing-mode count for each σ (``missing_sigma_<σ>``) of a digits generator.
-
-    ``n_samples`` generated digits (latents seeded by ``seed``) are scored by ``classifier``; D* is
-    trained on ``train_data.real`` vs the same samples and evaluated on ``test_data.real``.
-    """
-    fake = generate(generator, n_samples, seed).cpu()
-    probs = classifier.probabilities(fake)
-    report = {
-        "mode_score": mode_score(probs, train_data.label_distribution()),
-        "inception_score": inception_score(probs),
-        **{f"class_{k}": float(v) for k, v in enumerate(label_histogram(probs))},
-    }
-    for sigma in sigmas:
-        result = missing_modes(train_data.real, fake, test_data.real, sigma=sigma, steps=d_star_steps, seed=seed)
-        report[f"missing_sigma_{sigma:g}"] = result.missing_count
-    return report
-
-
-def digits_comparison(
-    methods=METHODS, seeds=range(5), sigmas=DIGIT_SIGMAS, d_star_steps: int = 500, n_show: int = 16, **train_kwargs
-):
-    """Train each method on the digits' train split for every seed and score it with :func:`digits_report`.
-
-    Defaults for the nets: ``latent_dim`` 16, ``hidden_dim`` 128. Returns ``(table, samples)``:
-    the per-seed table and ``samples[method]`` = ``n_show`` flat digits (n_show, 64) of the first seed.
-    """
-    train_data, test_data = digits("train"), digits("test")
-    classifier = load_digits_classifier()
-    train_kwargs = {"latent_dim": 16, "hidden_dim": 128, **train_kwargs}
-    samples = {}
-    first_seed = list(seeds)[0]
-
-    def run_one(seed, method):
-        trainer = train_method(method, train_data, seed=seed, **train_kwargs)
-        if seed == first_seed:
-            samples[method] = trainer.sample(n_show)
-        return digits_report(
-            trainer.generator, classifier, train_data, test_data, sigmas=sigmas, d_star_steps=d_star_steps, seed=seed
-        )
-
-    return _table(run_one, methods, list(seeds)), samples
 
 
 # ---------------------------------------------------------------------------------------------- single-mode regime
@@ -261,10 +235,10 @@ def encoder_run(
 ):
     """Train ``method`` (``reg_gan`` or ``mdgan``) on ``task`` with ``setup`` (default ``COLLAPSE_SETUP``)
     and log :func:`encoder_report` every ``every`` steps (default: 20 times); returns the
-    :class:`~mcgan_lib.experiments.toy.ToyRun` (``run.trainer.history["eval"]`` holds the reports).
+    :class:`~mcgan_lib.runs.TrainedRun` (``run.trainer.history["eval"]`` holds the reports).
     ``settings`` are the method's (``weight`` = λ1, ``lambda_mode`` = λ2)."""
-    from mcgan_lib.data.tasks import make_task
-    from mcgan_lib.experiments.toy import COLLAPSE_SETUP, train_toy
+    from mcgan_lib.experiments.toy import COLLAPSE_SETUP
+    from mcgan_lib.tasks import make_task
     from mcgan_lib.training import EvaluateEvery
     from mcgan_lib.validation import check_choice, check_int
 
@@ -273,9 +247,8 @@ def encoder_run(
     setup = COLLAPSE_SETUP if setup is None else setup
     steps = setup.default_steps() if steps is None else check_int("steps", steps, minimum=1)
     every = max(1, steps // 20) if every is None else check_int("every", every, minimum=1)
-    regularizer = build_method(method, data, setup, seed, **settings)
     callback = EvaluateEvery(every, lambda trainer: encoder_report(trainer, data, seed=seed))
-    return train_toy(data, seed=seed, setup=setup, regularizer=regularizer, steps=steps, callbacks=[callback])
+    return train_run(RunSpec(data, method, settings, setup, seed, steps), callbacks=[callback])
 
 
 def encoder_history(history: dict, latent_dim: int, held: int | None = None) -> pd.DataFrame:
@@ -304,3 +277,72 @@ def encoder_history(history: dict, latent_dim: int, held: int | None = None) -> 
     table["prior_tail_others"] = chi2.sf(table["code_norm_others"] ** 2, latent_dim)
     table.attrs["held"] = held
     return table
+
+
+# ------------------------------------------------------------------------------------------------- claims
+def reg_gan_single_mode(read, metric: str = "modes_covered") -> dict:
+    """Reg-GAN against the plain GAN in the single-mode regime on the ring (chapter 07's runs),
+    paired seeds, Wilcoxon; the means, the verdict and its evidence on ``metric``."""
+    tables = {name: read(f"collapse_ring_{name}") for name in ("gan", "reg_gan")}
+    settings = {**get_method("reg_gan").defaults, **tuned_settings("reg_gan")}
+    return {
+        "lambda_1": float(settings["weight"]),
+        "lambda_2": float(settings["lambda_mode"]),
+        "hq_gan": float(tables["gan"].high_quality_fraction.mean()),
+        "hq_reg_gan": float(tables["reg_gan"].high_quality_fraction.mean()),
+        **paired_row(tables, metric, "reg_gan"),
+    }
+
+
+def che_toy_minor_mode(read) -> dict:
+    """Section 4's imbalanced ring, five paired seeds: seeds on which each method captures the minor mode,
+    the range of its mean share of the HQ samples, and Reg-GAN's and MDGAN's paired tests on its HQ samples."""
+    tables = {method: read(f"minor_mode_{method}") for method in METHODS}
+    both = pd.concat(tables.values(), ignore_index=True)
+    shares = [float(t.minor_share.mean()) for t in tables.values()]
+    tests = {method: paired_test(both, method, "minor_hq_samples") for method in METHODS if method != "gan"}
+    return {
+        **{method: int(t.minor_captured.sum()) for method, t in tables.items()},
+        "seeds": int(tables["gan"].seed.nunique()),
+        "low": min(shares),
+        "high": max(shares),
+        "p_reg_gan": tests["reg_gan"]["p"],
+        "p_mdgan": tests["mdgan"]["p"],
+        "verdicts": {test["verdict"] for test in tests.values()},
+    }
+
+
+def digits_mode_scores(read) -> dict:
+    """Section 7's digits: each method's mean MODE score over its seeds."""
+    return {method: float(read(f"digits_{method}").mode_score.mean()) for method in METHODS}
+
+
+CLAIMS = (
+    Claim(
+        "che_toy_minor_mode",
+        "Che et al.'s imbalanced ring, {seeds} paired seeds: the plain GAN, Reg-GAN and MDGAN capture the minor "
+        "mode on {gan}, {reg_gan} and {mdgan} seeds, and give it a mean share of their HQ samples between "
+        "{low:.3f} and {high:.3f} (the data's 0.05); on its HQ samples, Wilcoxon p = {p_reg_gan:.3g} (Reg-GAN) "
+        "and {p_mdgan:.3g} (MDGAN): no effect detected at {seeds} seeds.",
+        che_toy_minor_mode,
+        lambda e: (
+            e["verdicts"] == {"no effect detected"} and e["high"] < 0.05 and min(e["reg_gan"], e["mdgan"]) >= e["gan"]
+        ),
+    ),
+    Claim(
+        "digits_mode_score",
+        "Digits, five seeds: the plain GAN has the highest mean MODE score ({gan:.2f}, against {reg_gan:.2f} "
+        "for Reg-GAN and {mdgan:.2f} for MDGAN).",
+        digits_mode_scores,
+        lambda e: e["gan"] > max(e["reg_gan"], e["mdgan"]),
+    ),
+    Claim(
+        "single_mode_ring",
+        "Ring, single-mode regime, seeds 0-9 (chapter 07's runs): Reg-GAN (λ1 = {lambda_1:g} tuned on seeds "
+        "100-102, λ2 = {lambda_2:g}) covers {reg_gan:.1f} modes by the strict count against the plain GAN's "
+        "{gan:.1f} (wins / losses {wins}, Wilcoxon p = {p}): {verdict} at {seeds} seeds; high-quality "
+        "fraction {hq_reg_gan:.2f} against {hq_gan:.2f}.",
+        lambda read: reg_gan_single_mode(read),
+        lambda e: e["verdict"] == "no effect detected" and e["seeds"] == 10 and e["reg_gan"] < 3,
+    ),
+)
