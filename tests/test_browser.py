@@ -148,6 +148,9 @@ def wait_for(condition, timeout: float, what: str, poll: float = 0.25):
 
 
 NOTEBOOK = "const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+# The interact boxes of the notebook in front only: a notebook opened by an earlier test stays in the page,
+# hidden, and its widgets cannot be focused.
+INTERACT_BOXES = NOTEBOOK + "const boxes = panel.node.querySelectorAll('.widget-interact');"
 
 
 def open_notebook(driver, lab, name: str) -> None:
@@ -191,8 +194,7 @@ def error_outputs(driver) -> list[str]:
 def interact_figure(driver, index: int):
     """What the ``index``-th interact box shows: its figures and printed text (None while it has no figure)."""
     return driver.execute_script(
-        "const boxes = document.querySelectorAll('.widget-interact');"
-        "const box = boxes[arguments[0]]; if (!box) return null;"
+        INTERACT_BOXES + "const box = boxes[arguments[0]]; if (!box) return null;"
         "const output = box.querySelector('.widget-output'); if (!output) return null;"
         "const images = [...output.querySelectorAll('img')].map(i => i.src);"
         "return images.length ? images.join('|') + output.innerText : null;",
@@ -206,7 +208,7 @@ def move_slider(driver, index: int) -> float:
     from selenium.webdriver.common.keys import Keys
 
     before = wait_for(lambda: interact_figure(driver, index), 30, f"a figure in interact box {index}")
-    box = driver.find_elements(By.CSS_SELECTOR, ".widget-interact")[index]
+    box = driver.execute_script(INTERACT_BOXES + "return boxes[arguments[0]];", index)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
     handle = box.find_element(By.CSS_SELECTOR, ".noUi-handle")
     began = time.time()
@@ -226,7 +228,7 @@ def run_chapter(driver, lab, name: str, timeout: float) -> dict:
     screenshot(driver, name.replace(".ipynb", "_after_run_all.png"))
     assert error_outputs(driver) == [], f"{name}: outputs with errors"
     timing = {"run_all_seconds": round(seconds, 1)}
-    boxes = driver.execute_script("return document.querySelectorAll('.widget-interact').length;")
+    boxes = driver.execute_script(INTERACT_BOXES + "return boxes.length;")
     assert boxes >= 1, f"{name}: every slider should render as a widget (screenshot in {SCREENSHOTS})"
     timing["slider_seconds"] = [round(move_slider(driver, i), 3) for i in range(boxes)]
     screenshot(driver, name.replace(".ipynb", ".png"))
